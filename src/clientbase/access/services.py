@@ -1,0 +1,70 @@
+"""Write path for staff, teams and tokens."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+from django.utils import timezone
+
+from clientbase.access import rules
+from clientbase.access.models import ApiToken, Role, StaffProfile, Team
+from clientbase.core.errors import DomainValidationError
+
+TOKEN_PREFIX = "cb_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_staff_user(username: str, *, role: str, team: str | None = None, password: str | None = None,
+                      email: str = "") -> AbstractUser:
+    if role not in Role.values:
+        raise DomainValidationError.single("role", f"Unknown role {role!r}; one of {', '.join(Role.values)}.")
+    if role == Role.MANAGER and not team:
+        raise DomainValidationError.single("team", "A manager must belong to a team.")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise DomainValidationError.single("username", f"User {username!r} already exists.")
+    team_obj = Team.objects.get_or_create(name=team)[0] if team else None
+    user = user_model.objects.create_user(
+        username=username, email=email, password=password,
+        is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN,
+    )
+    if password is None:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    StaffProfile.objects.create(user=user, role=role, team=team_obj)
+    return user  # type: ignore[return-value]
+
+
+def issue_token(user: AbstractUser, *, name: str = "default", scopes: list[str] | None = None) -> tuple[ApiToken, str]:
+    """Create a token and return it with its plain text, which is never stored."""
+    scopes = sorted(scopes if scopes is not None else rules.SCOPES)
+    unknown = [s for s in scopes if s not in rules.SCOPES]
+    if unknown:
+        raise DomainValidationError.single("scopes", f"Unknown scope(s): {', '.join(unknown)}.")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=plain[:10], digest=digest(plain), scopes=scopes)
+    return token, plain
+
+
+def authenticate_token(plain: str) -> ApiToken | None:
+    """Return the live token for this text and stamp its last use; None when unknown or revoked."""
+    token = (ApiToken.objects.select_related("user", "user__staff")
+             .filter(digest=digest(plain), revoked_at__isnull=True, user__is_active=True).first())
+    if token is None:
+        return None
+    now = timezone.now()
+    # Stamp at most once a minute: a busy integration must not turn every read into a write.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def revoke_token(token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,119 @@
+"""Read path for customers: visibility (R9.1), lookup by identifier, typo-tolerant search."""
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from rapidfuzz import fuzz, process
+
+from clientbase.access.actor import Actor
+from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.core.text import search_key
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.identity.models import Identifier
+
+SEARCH_CANDIDATES = 20_000
+
+
+def visible_customers(actor: Actor) -> QuerySet[Customer]:
+    """Customers ``actor`` may see. A manager sees only their team's; the check is here, once."""
+    queryset = Customer.objects.all()
+    if actor.sees_all:
+        return queryset
+    if actor.team_id is None:
+        return queryset.none()
+    return queryset.filter(team_id=actor.team_id)
+
+
+def access_customer(actor: Actor, customer_id: int) -> Customer:
+    """The customer if ``actor`` may see it; NotFound otherwise (not 403: existence is not leaked)."""
+    customer = (visible_customers(actor).select_related("owner", "team", "merged_into")
+                .filter(pk=customer_id).first())
+    if customer is None:
+        raise NotFound(f"Customer #{customer_id}")
+    return customer
+
+
+def card(customer: Customer) -> Customer:
+    """The customer with everything the card shows, in a fixed number of queries."""
+    return (Customer.objects.select_related("owner", "team", "merged_into")
+            .prefetch_related("identifiers", "tags", "important_dates",
+                              "contact_people__person", "companies__company",
+                              Prefetch("changes", queryset=ProfileChange.objects.select_related(
+                                  "actor_user", "actor_token").order_by("-at", "-id")))
+            .get(pk=customer.pk))
+
+
+def lookup(actor: Actor, kind: str, raw: str) -> Customer:
+    """Find the customer holding an identifier given in any spelling (``8 (916) 123-45-67``)."""
+    from clientbase.identity.services import normalize
+
+    value = normalize(kind, raw, field=kind)
+    identifier = Identifier.objects.filter(kind=kind, value=value).only("customer_id").first()
+    if identifier is None:
+        raise NotFound(f"No customer with {kind} {value}")
+    return access_customer(actor, identifier.customer_id)
+
+
+def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:
+    """Customers whose identifier equals ``query`` or whose name resembles it, best first.
+
+    A query that parses as a phone or an email is looked up exactly. Otherwise names are
+    matched typo-tolerantly: candidates share a three-letter piece with the longest query
+    word (an indexed-prefix or substring filter in SQL), then rapidfuzz ranks them.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    exact = _identifier_matches(actor, query)
+    if exact:
+        return exact[:limit]
+    key = search_key(query)
+    words = sorted(key.split(), key=len, reverse=True)
+    if not words:
+        return []
+    longest = words[0]
+    pieces = {longest[:3], longest[-3:]} if len(longest) >= 4 else {longest}
+    condition = Q()
+    for piece in pieces:
+        condition |= Q(search_key__contains=piece)
+    base = visible_customers(actor).filter(merged_into__isnull=True)
+    candidates = dict(base.filter(condition).values_list("id", "search_key")[:SEARCH_CANDIDATES])
+    ranked = process.extract(key, candidates, scorer=fuzz.token_set_ratio, limit=limit * 3, score_cutoff=70)
+    ids = [match[2] for match in sorted(ranked, key=lambda m: (-m[1], m[2]))][:limit]
+    by_id = base.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _identifier_matches(actor: Actor, query: str) -> list[Customer]:
+    from clientbase.identity.services import normalize
+
+    kinds = ["email"] if "@" in query else ["phone", "card"]
+    values: list[tuple[str, str]] = []
+    for kind in kinds:
+        try:
+            values.append((kind, normalize(kind, query)))
+        except DomainValidationError:
+            continue
+    if not values:
+        return []
+    condition = Q()
+    for kind, value in values:
+        condition |= Q(identifiers__kind=kind, identifiers__value=value)
+    return list(visible_customers(actor).filter(condition).distinct()[:20])
+
+
+def history(customer: Customer) -> QuerySet[ProfileChange]:
+    return customer.changes.select_related("actor_user", "actor_token").order_by("-at", "-id")
+
+
+def filter_customers(queryset: QuerySet[Customer], *, tag: str | None = None, city: str | None = None,
+                     custom: dict[str, Any] | None = None) -> QuerySet[Customer]:
+    """Structured filters used by the list endpoint and the search page."""
+    if tag:
+        queryset = queryset.filter(tags__name=tag.strip().lower())
+    if city:
+        queryset = queryset.filter(city__iexact=city.strip())
+    for key, value in (custom or {}).items():
+        # JSON containment is not on SQLite; an exact key lookup works on both engines.
+        queryset = queryset.filter(**{f"custom__{key}": value})
+    return queryset

@@ -1,0 +1,53 @@
+"""Write path for identifiers: normalise, check ownership, record in history."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from clientbase.access.actor import Actor
+from clientbase.core.errors import DomainValidationError
+from clientbase.customers.history import record_change
+from clientbase.customers.models import Customer
+from clientbase.identity import rules
+from clientbase.identity.models import Identifier, IdentifierKind
+
+
+def normalize(kind: str, raw: str, *, field: str | None = None) -> str:
+    if kind not in IdentifierKind.values:
+        raise DomainValidationError.single(field or "kind", f"Unknown identifier kind {kind!r}.")
+    return rules.normalize(kind, raw, region=settings.CLIENTBASE_DEFAULT_REGION, field=field)
+
+
+def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, verified: bool = False,
+                   label: str = "", source: str = "", field: str | None = None) -> Identifier:
+    """Attach an identifier to ``customer``.
+
+    Adding one the customer already holds is a no-op that returns it (and may mark it verified);
+    one held by another customer is refused, naming that customer, because a silent steal would
+    merge two people by accident (identity resolution decides merges, not profile editing).
+    """
+    field = field or kind
+    value = normalize(kind, raw, field=field)
+    existing = Identifier.objects.filter(kind=kind, value=value).first()
+    if existing is not None:
+        if existing.customer_id != customer.pk:
+            raise DomainValidationError.single(
+                field, f"{value} already belongs to customer #{existing.customer_id}.")
+        if verified and not existing.verified:
+            existing.verified = True
+            existing.save(update_fields=["verified"])
+        return existing
+    try:
+        with transaction.atomic():
+            identifier = Identifier.objects.create(customer=customer, kind=kind, value=value, raw=raw[:254],
+                                                   verified=verified, label=label, source=source)
+    except IntegrityError:
+        # Lost a race with another writer for the same value: report it like the check above.
+        raise DomainValidationError.single(field, f"{value} already belongs to another customer.") from None
+    record_change(customer, f"identifiers.{kind}", None, value, actor=actor, source=source)
+    return identifier
+
+
+def remove_identifier(identifier: Identifier, *, actor: Actor, source: str = "") -> None:
+    customer = identifier.customer
+    record_change(customer, f"identifiers.{identifier.kind}", identifier.value, None, actor=actor, source=source)
+    identifier.delete()

@@ -1,0 +1,37 @@
+"""``clientbase serve``: gunicorn in-process, static files collected once and served by whitenoise."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+
+def serve(*, host: str, port: int, workers: int = 2) -> None:
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from clientbase.wsgi import application
+
+    settings.HOME.mkdir(parents=True, exist_ok=True)
+    _Server(application, {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": 4,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "timeout": 120,
+        "preload_app": True,
+    }).run()
