@@ -93,9 +93,17 @@ def require(request: HttpRequest, scope: str) -> Actor:
 
 
 def _register_routers() -> None:
-    from clientbase.customers.api import router as customers_router
+    """Mount ``clientbase.<app>.api.router`` of every domain app that has one."""
+    import importlib
+    import importlib.util
 
-    api.add_router("/", customers_router)
+    from django.conf import settings
+
+    for app in settings.DOMAIN_APPS:
+        if importlib.util.find_spec(f"clientbase.{app}.api") is None:
+            continue
+        module = importlib.import_module(f"clientbase.{app}.api")
+        api.add_router("/", module.router)
 
 
 _register_routers()

@@ -8,7 +8,7 @@ from collections.abc import Callable
 DEFAULT_PORT = 8000
 
 
-def _setup_django() -> None:
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientbase.settings")
     import django
 
@@ -22,7 +22,7 @@ def _migrate(verbosity: int = 0) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from clientbase.access.services import create_staff_user
     from clientbase.core.errors import DomainValidationError
 
@@ -43,7 +43,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from clientbase.access.services import create_staff_user, issue_token
     from clientbase.core.errors import DomainValidationError
 
@@ -62,7 +62,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from clientbase.server import serve
 
     _migrate()
@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from clientbase.demo.setup import ensure_demo
 
     _migrate()
@@ -92,6 +92,20 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
     execute_from_command_line(["clientbase manage", *args.rest])
     return 0
+
+
+def _add_domain_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Each domain app may ship ``cli.py`` with ``register(sub)`` adding its own subcommands.
+
+    Those commands call ``clientbase.cli.setup_django()`` themselves before touching the ORM.
+    """
+    import importlib
+    import importlib.util
+
+    for app in ("customers", "identity", "interactions", "sales", "loyalty", "analytics", "segments",
+                "engagement"):
+        if importlib.util.find_spec(f"clientbase.{app}.cli") is not None:
+            importlib.import_module(f"clientbase.{app}.cli").register(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-serve", action="store_true", help="only create the demo data")
     add_server_options(p)
+
+    _add_domain_commands(sub)
 
     p = add("manage", cmd_manage, "Run a Django management command.")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -38,6 +38,10 @@ DEBUG = _env_bool("CLIENTBASE_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("CLIENTBASE_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CLIENTBASE_CSRF_ORIGINS", "").split(",") if o]
 
+# The domain apps, in dependency order; api.py and cli.py discover their routers and commands.
+DOMAIN_APPS = ["access", "customers", "identity", "interactions", "sales", "loyalty", "analytics", "segments",
+               "engagement"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,6 +54,12 @@ INSTALLED_APPS = [
     "clientbase.access",
     "clientbase.customers",
     "clientbase.identity",
+    "clientbase.interactions",
+    "clientbase.sales",
+    "clientbase.loyalty",
+    "clientbase.analytics",
+    "clientbase.segments",
+    "clientbase.engagement",
     "clientbase.web",
 ]
 
