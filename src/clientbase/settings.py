@@ -137,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("CLIENTBASE_STATIC_ROOT", HOME / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("CLIENTBASE_MEDIA_ROOT", HOME / "media"))
 STORAGES = {

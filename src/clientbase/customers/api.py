@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from clientbase.api import require
 from clientbase.core.errors import DomainValidationError
@@ -71,10 +71,10 @@ def list_customers(request: HttpRequest, cursor: str | None = None, limit: int =
 
 
 @router.post("/customers", response={201: CustomerOut}, summary="Create a customer (one phone is enough)")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     actor = require(request, "customers:write")
     customer = services.create_customer(payload.model_dump(exclude_unset=True), actor=actor, source="api")
-    return 201, customer_out(selectors.card(customer))
+    return Status(201, customer_out(selectors.card(customer)))
 
 
 @router.get("/customers/lookup", response=CustomerOut, summary="Find a customer by any identifier in any format")
@@ -125,18 +125,18 @@ def customer_history(request: HttpRequest, customer_id: int, limit: int = Query(
 
 
 @router.post("/customers/{customer_id}/identifiers", response={201: IdentifierOut}, summary="Add an identifier")
-def add_identifier(request: HttpRequest, customer_id: int, payload: IdentifierIn) -> tuple[int, Any]:
+def add_identifier(request: HttpRequest, customer_id: int, payload: IdentifierIn) -> Status[Any]:
     from clientbase.identity.services import add_identifier as add
 
     actor = require(request, "customers:write")
     customer = selectors.access_customer(actor, customer_id)
-    return 201, add(customer, payload.kind, payload.value, actor=actor, verified=payload.verified,
-                    label=payload.label, source="api", field="value")
+    return Status(201, add(customer, payload.kind, payload.value, actor=actor, verified=payload.verified,
+                    label=payload.label, source="api", field="value"))
 
 
 @router.delete("/customers/{customer_id}/identifiers/{identifier_id}", response={204: None},
                summary="Remove an identifier")
-def remove_identifier(request: HttpRequest, customer_id: int, identifier_id: int) -> tuple[int, None]:
+def remove_identifier(request: HttpRequest, customer_id: int, identifier_id: int) -> Status[None]:
     from clientbase.core.errors import NotFound
     from clientbase.identity.services import remove_identifier as remove
 
@@ -146,17 +146,17 @@ def remove_identifier(request: HttpRequest, customer_id: int, identifier_id: int
     if identifier is None:
         raise NotFound(f"Identifier #{identifier_id}")
     remove(identifier, actor=actor, source="api")
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/customers/{customer_id}/contact-people", response={201: dict}, summary="Link a contact person")
-def add_contact_person(request: HttpRequest, customer_id: int, payload: ContactPersonIn) -> tuple[int, Any]:
+def add_contact_person(request: HttpRequest, customer_id: int, payload: ContactPersonIn) -> Status[Any]:
     actor = require(request, "customers:write")
     company = selectors.access_customer(actor, customer_id)
     person = selectors.access_customer(actor, payload.person_id)
     link = services.add_contact_person(company, person, role=payload.role, title=payload.title, actor=actor,
                                        source="api")
-    return 201, {"id": link.pk, "company_id": company.pk, "person_id": person.pk, "role": link.role}
+    return Status(201, {"id": link.pk, "company_id": company.pk, "person_id": person.pk, "role": link.role})
 
 
 @router.get("/custom-fields", response=list[CustomFieldOut], summary="Custom field definitions")
@@ -166,6 +166,6 @@ def list_custom_fields(request: HttpRequest) -> list[CustomFieldDefinition]:
 
 
 @router.post("/custom-fields", response={201: CustomFieldOut}, summary="Define a custom field (admin)")
-def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> tuple[int, CustomFieldDefinition]:
+def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> Status[CustomFieldDefinition]:
     require(request, "admin")
-    return 201, services.define_custom_field(payload.model_dump())
+    return Status(201, services.define_custom_field(payload.model_dump()))

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import numpy as np
 from django.db.models import Prefetch, Q, QuerySet
 from rapidfuzz import fuzz, process
 
@@ -78,10 +79,30 @@ def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:
         condition |= Q(search_key__contains=piece)
     base = visible_customers(actor).filter(merged_into__isnull=True)
     candidates = dict(base.filter(condition).values_list("id", "search_key")[:SEARCH_CANDIDATES])
-    ranked = process.extract(key, candidates, scorer=fuzz.token_set_ratio, limit=limit * 3, score_cutoff=70)
-    ids = [match[2] for match in sorted(ranked, key=lambda m: (-m[1], m[2]))][:limit]
+    scores = _word_scores(words, candidates)
+    ids = [cid for cid, score in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])) if score >= 75][:limit]
     by_id = base.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _word_scores(words: list[str], candidates: dict[int, str]) -> dict[int, float]:
+    """Mean over query words of the best similarity to any word of the candidate's name.
+
+    Word by word, so "Кузнесов Алексндр" still finds "Кузнецов Александр" and word order does not
+    matter. Similarities of each distinct (query word, name word) pair are computed once by cdist.
+    """
+    vocabulary = sorted({w for text in candidates.values() for w in text.split()})
+    if not vocabulary:
+        return {}
+    matrix = process.cdist(words, vocabulary, scorer=fuzz.ratio, dtype=np.uint8)
+    best = {word: matrix[:, i] for i, word in enumerate(vocabulary)}
+    result = {}
+    for cid, text in candidates.items():
+        if not text.split():
+            continue
+        per_word = np.max(np.stack([best[w] for w in text.split()]), axis=0)
+        result[cid] = float(per_word.mean())
+    return result
 
 
 def _identifier_matches(actor: Actor, query: str) -> list[Customer]:

@@ -207,7 +207,7 @@ def define_custom_field(data: dict[str, Any]) -> CustomFieldDefinition:
         errors.append(FieldError("key", "Use latin letters, digits and underscores."))
     elif CustomFieldDefinition.objects.filter(key=key).exists():
         errors.append(FieldError("key", f"A custom field {key!r} already exists."))
-    ftype = data.get("type")
+    ftype = str(data.get("type") or "")
     if ftype not in {"text", "number", "date", "bool", "choice", "multi_choice"}:
         errors.append(FieldError("type", f"{ftype!r} is not a field type."))
     choices = data.get("choices") or []

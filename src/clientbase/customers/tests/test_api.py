@@ -1,0 +1,175 @@
+"""The customers API over HTTP: access (R9.1), scopes, lookup, search, paging, errors (R10.2)."""
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from clientbase.access.models import ApiToken, Team
+from clientbase.access.services import revoke_token
+from clientbase.access.tests.builders import make_token
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.tests.builders import make_customer
+
+
+def call(method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+    client = Client()
+    kwargs: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if body is not None:
+        kwargs.update(data=json.dumps(body), content_type="application/json")
+    response = getattr(client, method)(f"/api/v1{path}", **kwargs)
+    return response.status_code, (response.json() if response.content else None)
+
+
+def test_create_read_and_lookup_in_any_phone_format() -> None:
+    token = make_token(role="support")
+    status, body = call("post", "/customers", token, {
+        "first_name": "Ольга", "last_name": "Смирнова", "birth_date": "1985-07-14",
+        "identifiers": [{"kind": "phone", "value": "+7 916 123-45-67"}, {"kind": "email", "value": "Olga@Mail.RU"}],
+        "contact_days": [1, 2, 3], "contact_from": "10:00", "contact_to": "14:00",
+    })
+    assert status == 201, body
+    assert body["display_name"] == "Смирнова Ольга"
+    assert body["contact_window"] == {"days": [1, 2, 3], "from_time": "10:00", "to_time": "14:00",
+                                      "time_zone": "Europe/Moscow"}
+    for spelling in ["8 (916) 123-45-67", "89161234567", "+79161234567", "916 123 45 67"]:
+        status, found = call("get", f"/customers/lookup?phone={spelling}", token)
+        assert (status, found["id"]) == (200, body["id"])
+    status, found = call("get", "/customers/lookup?email=OLGA@mail.ru", token)
+    assert found["id"] == body["id"]
+    status, missing = call("get", "/customers/lookup?phone=+79160000001", token)
+    assert status == 404
+    status, bad = call("get", "/customers/lookup?phone=12", token)
+    assert status == 422 and bad["errors"][0]["path"] == "phone"
+
+
+def test_validation_errors_are_json_with_the_field_path() -> None:
+    token = make_token()
+    status, body = call("post", "/customers", token, {"birth_date": "yesterday", "colour": "red",
+                                                      "identifiers": [{"kind": "phone", "value": "x"}]})
+    assert status == 422
+    assert body["errors"][0]["path"] == "colour"  # unknown fields are refused before anything else
+    status, body = call("post", "/customers", token, {"birth_date": "yesterday",
+                                                      "identifiers": [{"kind": "phone", "value": "x"}]})
+    assert status == 422
+    assert [e["path"] for e in body["errors"]] == ["birth_date"]
+    status, body = call("post", "/customers", token, {"identifiers": [{"kind": "phone", "value": "x"}]})
+    assert [e["path"] for e in body["errors"]] == ["identifiers.0.value"]
+    assert Customer.objects.count() == 0
+
+
+def test_a_manager_sees_and_edits_only_their_team() -> None:
+    north = make_token(role="manager", team="North")
+    south_team = Team.objects.create(name="South")
+    theirs = make_customer(phone="+79161111111", team_id=south_team.pk)
+    status, mine = call("post", "/customers", north, {"first_name": "Пётр",
+                                                      "identifiers": [{"kind": "phone", "value": "89162222222"}]})
+    assert status == 201 and mine["team_id"] == Team.objects.get(name="North").pk
+    assert call("get", f"/customers/{theirs.pk}", north)[0] == 404
+    assert call("patch", f"/customers/{theirs.pk}", north, {"city": "Тверь"})[0] == 404
+    assert call("get", f"/customers/{theirs.pk}/history", north)[0] == 404
+    assert call("get", "/customers/lookup?phone=89161111111", north)[0] == 404
+    assert call("get", "/customers/search?q=89161111111", north)[1] == []
+    status, page = call("get", "/customers", north)
+    assert [c["id"] for c in page["items"]] == [mine["id"]]
+    assert call("patch", f"/customers/{mine['id']}", north, {"team_id": south_team.pk})[0] == 403
+    assert Customer.objects.get(pk=theirs.pk).city == ""
+    admin = make_token(role="admin")
+    assert call("get", f"/customers/{theirs.pk}", admin)[0] == 200
+
+
+def test_token_scopes_are_enforced_and_tokens_revocable() -> None:
+    reader = make_token(role="admin", scopes=["customers:read"])
+    customer = make_customer()
+    assert call("get", f"/customers/{customer.pk}", reader)[0] == 200
+    status, body = call("patch", f"/customers/{customer.pk}", reader, {"city": "Омск"})
+    assert status == 403 and "customers:write" in body["errors"][0]["message"]
+    assert call("post", "/custom-fields", reader, {"key": "x", "type": "text"})[0] == 403
+    assert Customer.objects.get(pk=customer.pk).city == ""
+    # A token never gets more than its user's role allows.
+    support = make_token(role="support", scopes=["customers:read", "admin"])
+    assert call("post", "/custom-fields", support, {"key": "x", "type": "text"})[0] == 403
+    token = ApiToken.objects.get(digest__isnull=False, scopes=["customers:read"])
+    assert token.last_used_at is not None
+    revoke_token(token)
+    assert call("get", f"/customers/{customer.pk}", reader)[0] == 401
+    assert call("get", f"/customers/{customer.pk}", "cb_not-a-token")[0] == 401
+
+
+def test_tokens_are_stored_hashed() -> None:
+    plain = make_token()
+    token = ApiToken.objects.get()
+    assert plain not in (token.digest, token.prefix) and len(token.digest) == 64
+
+
+def test_update_and_history_through_the_api() -> None:
+    token = make_token(role="marketer")
+    customer = make_customer()
+    status, body = call("patch", f"/customers/{customer.pk}", token, {"city": "Пермь", "tags": ["кофеман"]})
+    assert status == 200 and body["city"] == "Пермь" and body["tags"] == ["кофеман"]
+    status, history = call("get", f"/customers/{customer.pk}/history?field=city", token)
+    assert len(history) == 1
+    assert history[0]["old_value"] == "" and history[0]["new_value"] == "Пермь"
+    assert history[0]["channel"] == "api" and history[0]["token"].startswith("cb_")
+    assert history[0]["user"].startswith("marketer")
+    assert ProfileChange.objects.filter(customer=customer).count() == 5
+
+
+def test_cursor_pagination_visits_every_customer_once() -> None:
+    token = make_token()
+    ids = {make_customer(phone=f"+7916000{i:04d}").pk for i in range(7)}
+    seen: list[int] = []
+    cursor = None
+    while True:
+        path = "/customers?limit=3" + (f"&cursor={cursor}" if cursor else "")
+        status, page = call("get", path, token)
+        assert status == 200
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(ids)
+    assert call("get", "/customers?cursor=garbage!", token)[0] == 422
+
+
+def test_search_by_name_tolerates_typos_and_finds_identifiers() -> None:
+    token = make_token()
+    target = make_customer(phone="+79163334455", first_name="Александр", last_name="Кузнецов")
+    make_customer(phone="+79163334466", first_name="Мария", last_name="Иванова")
+    for query in ["Кузнецов", "кузнецов александр", "Кузнесов", "Кузнецоф Алексндр", "+7 916 333-44-55"]:
+        status, results = call("get", f"/customers/search?q={query}", token)
+        assert status == 200
+        assert results and results[0]["id"] == target.pk, query
+    assert call("get", "/customers/search?q=Зеленский", token)[1] == []
+
+
+def test_custom_fields_from_the_api() -> None:
+    admin = make_token()
+    status, field = call("post", "/custom-fields", admin, {"key": "shirt", "label": "Размер футболки",
+                                                           "type": "choice", "choices": ["S", "M", "L"]})
+    assert status == 201
+    status, body = call("post", "/custom-fields", admin, {"key": "shirt", "type": "text"})
+    assert status == 422 and body["errors"][0]["path"] == "key"
+    customer = make_customer()
+    status, body = call("patch", f"/customers/{customer.pk}", admin, {"custom": {"shirt": "XXL"}})
+    assert status == 422 and body["errors"][0]["path"] == "custom.shirt"
+    assert call("patch", f"/customers/{customer.pk}", admin, {"custom": {"shirt": "M"}})[0] == 200
+    status, page = call("get", "/customers?custom_key=shirt&custom_value=M", admin)
+    assert [c["id"] for c in page["items"]] == [customer.pk]
+    assert call("get", "/customers?custom_key=nope&custom_value=M", admin)[0] == 422
+    assert call("get", "/custom-fields", admin)[1][0]["choices"] == ["S", "M", "L"]
+
+
+def test_the_openapi_description_is_served() -> None:
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/customers/lookup" in paths and "/api/v1/customers/{customer_id}/history" in paths
+
+
+@pytest.mark.parametrize("role", ["admin", "marketer", "support"])
+def test_other_roles_see_every_team(role: str) -> None:
+    south = Team.objects.create(name="South")
+    customer = make_customer(team_id=south.pk)
+    assert call("get", f"/customers/{customer.pk}", make_token(role=role))[0] == 200
