@@ -1,0 +1,247 @@
+"""Per-customer figures (R4.3): kept current at write time, recomputable from the orders.
+
+The write path changes one customer's row with ``F()`` updates (counters, sums) and the small
+helper tables (visit days, product counts), so an order costs O(its lines), never a scan.
+``recompute`` rebuilds the same numbers from orders with GROUP BY queries, in chunks of customers;
+``stats rebuild --check`` compares the two and reports drift.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from clientbase.sales import rules
+from clientbase.sales.models import (
+    AbandonedCart,
+    CustomerFigures,
+    CustomerProductCount,
+    CustomerVisitDay,
+    Order,
+    OrderLine,
+    Return,
+)
+
+COUNTING = ~Q(status="cancelled")
+TOP = 3
+
+
+def local_day(at: dt.datetime) -> dt.date:
+    """The business's calendar day of a moment (a visit at 01:00 Moscow is that day, not the UTC one)."""
+    return timezone.localtime(at, timezone.get_default_timezone()).date()
+
+
+def _ensure(customer_id: int) -> None:
+    CustomerFigures.objects.get_or_create(customer_id=customer_id)
+
+
+def add_order(order: Order, lines: Iterable[OrderLine], *, sign: int = 1) -> None:
+    """Count (sign=1) or uncount (sign=-1, a cancellation) one order of ``order.customer_id``."""
+    cid = order.customer_id
+    _ensure(cid)
+    CustomerFigures.objects.filter(pk=cid).update(
+        orders=F("orders") + sign, items=F("items") + sign * order.items,
+        gross_amount=F("gross_amount") + sign * order.gross_amount,
+        discount_amount=F("discount_amount") + sign * order.discount_amount,
+        cost_amount=F("cost_amount") + sign * order.cost_amount)
+    _count_visit_day(cid, local_day(order.placed_at), sign)
+    quantities: dict[tuple[int, int | None], int] = {}
+    for line in lines:
+        key = (line.product_id, line.product.category_id)
+        quantities[key] = quantities.get(key, 0) + line.quantity
+    for (product_id, category_id), quantity in quantities.items():
+        row, _ = CustomerProductCount.objects.get_or_create(customer_id=cid, product_id=product_id,
+                                                            defaults={"category_id": category_id})
+        CustomerProductCount.objects.filter(pk=row.pk).update(quantity=F("quantity") + sign * quantity)
+    if sign < 0:
+        CustomerProductCount.objects.filter(customer_id=cid, quantity__lte=0).delete()
+    _update_dates(cid, order.placed_at, sign)
+    refresh_derived(cid)
+
+
+def _count_visit_day(customer_id: int, day: dt.date, sign: int) -> None:
+    if sign > 0:
+        row, created = CustomerVisitDay.objects.get_or_create(customer_id=customer_id, day=day)
+        CustomerVisitDay.objects.filter(pk=row.pk).update(orders=F("orders") + 1)
+        if created:
+            CustomerFigures.objects.filter(pk=customer_id).update(visit_days=F("visit_days") + 1)
+        return
+    CustomerVisitDay.objects.filter(customer_id=customer_id, day=day).update(orders=F("orders") - 1)
+    gone, _ = CustomerVisitDay.objects.filter(customer_id=customer_id, day=day, orders__lte=0).delete()
+    if gone:
+        CustomerFigures.objects.filter(pk=customer_id).update(visit_days=F("visit_days") - 1)
+
+
+def _update_dates(customer_id: int, at: dt.datetime, sign: int) -> None:
+    rows = CustomerFigures.objects.filter(pk=customer_id)
+    if sign > 0:
+        # Conditional updates: only an earlier first or a later last purchase moves the date.
+        rows.filter(Q(first_purchase_at__isnull=True) | Q(first_purchase_at__gt=at)).update(first_purchase_at=at)
+        rows.filter(Q(last_purchase_at__isnull=True) | Q(last_purchase_at__lt=at)).update(last_purchase_at=at)
+        return
+    span = Order.objects.filter(COUNTING, customer_id=customer_id).aggregate(first=Min("placed_at"),
+                                                                            last=Max("placed_at"))
+    rows.update(first_purchase_at=span["first"], last_purchase_at=span["last"])
+
+
+def add_return(customer_id: int, amount: int) -> None:
+    _ensure(customer_id)
+    CustomerFigures.objects.filter(pk=customer_id).update(returns=F("returns") + 1,
+                                                          returns_amount=F("returns_amount") + amount)
+    refresh_derived(customer_id)
+
+
+def add_abandoned(customer_id: int) -> None:
+    _ensure(customer_id)
+    CustomerFigures.objects.filter(pk=customer_id).update(abandoned=F("abandoned") + 1)
+
+
+def favourites(customer_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Top products and categories by units bought; ties go to the older product or category."""
+    products = (CustomerProductCount.objects.filter(customer_id=customer_id, quantity__gt=0)
+                .order_by("-quantity", "product_id").values("product__sku", "quantity")[:TOP])
+    categories = (CustomerProductCount.objects.filter(customer_id=customer_id, quantity__gt=0,
+                                                      category__isnull=False)
+                  .values("category__slug").annotate(units=Sum("quantity"))
+                  .order_by("-units", "category__slug")[:TOP])
+    return ([{"sku": p["product__sku"], "quantity": p["quantity"]} for p in products],
+            [{"category": c["category__slug"], "quantity": c["units"]} for c in categories])
+
+
+def refresh_derived(customer_id: int) -> None:
+    """Recompute the fields that follow from the stored sums and the helper tables, for one customer."""
+    row = CustomerFigures.objects.get(pk=customer_id)
+    row.total_spend, row.average_check, row.profit = rules.derived(
+        row.orders, row.gross_amount, row.discount_amount, row.cost_amount, row.returns_amount,
+        rules.service_cost_per_order())
+    row.frequency = rules.frequency_class(row.orders, row.first_purchase_at, row.last_purchase_at,
+                                          rules.frequency_rules())
+    row.favourite_products, row.favourite_categories = favourites(customer_id)
+    row.save(update_fields=["total_spend", "average_check", "profit", "frequency", "favourite_products",
+                            "favourite_categories"])
+
+
+@dataclass
+class Computed:
+    """Everything recompute derives for one customer; compared field by field with the stored rows."""
+
+    figures: dict[str, Any] = field(default_factory=dict)
+    visit_days: dict[dt.date, int] = field(default_factory=dict)
+    products: dict[int, tuple[int | None, int]] = field(default_factory=dict)
+
+
+def _blank() -> dict[str, Any]:
+    return {f: 0 for f in ("orders", "abandoned", "items", "gross_amount", "discount_amount", "cost_amount",
+                           "returns", "returns_amount")} | {"first_purchase_at": None, "last_purchase_at": None}
+
+
+def compute(customer_ids: list[int]) -> dict[int, Computed]:
+    """Figures of ``customer_ids`` from orders, returns and carts alone (a few GROUP BY queries)."""
+    result = {cid: Computed(figures=_blank()) for cid in customer_ids}
+    orders = Order.objects.filter(COUNTING, customer_id__in=customer_ids)
+    for o in orders.values("customer_id").annotate(
+            n=Count("id"), items_=Sum("items"), gross=Sum("gross_amount"), discount=Sum("discount_amount"),
+            cost=Sum("cost_amount"), first=Min("placed_at"), last=Max("placed_at")):
+        result[o["customer_id"]].figures.update(
+            orders=o["n"], items=o["items_"], gross_amount=o["gross"], discount_amount=o["discount"],
+            cost_amount=o["cost"], first_purchase_at=o["first"], last_purchase_at=o["last"])
+    tz = timezone.get_default_timezone()
+    for d in orders.annotate(day=TruncDate("placed_at", tzinfo=tz)).values("customer_id", "day").annotate(
+            n=Count("id")):
+        result[d["customer_id"]].visit_days[d["day"]] = d["n"]
+    lines = OrderLine.objects.filter(order__in=orders)
+    for li in lines.values("order__customer_id", "product_id", "product__category_id").annotate(
+            q=Sum("quantity")):
+        result[li["order__customer_id"]].products[li["product_id"]] = (li["product__category_id"], li["q"])
+    returns = Return.objects.filter(order__customer_id__in=customer_ids)
+    for r in returns.values("order__customer_id").annotate(n=Count("id"), amount=Sum("amount")):
+        result[r["order__customer_id"]].figures.update(returns=r["n"], returns_amount=r["amount"])
+    carts = AbandonedCart.objects.filter(customer_id__in=customer_ids)
+    for c in carts.values("customer_id").annotate(n=Count("id")):
+        result[c["customer_id"]].figures["abandoned"] = c["n"]
+    for computed in result.values():
+        computed.figures["visit_days"] = len(computed.visit_days)
+    return result
+
+
+def _stored(customer_ids: list[int]) -> dict[int, Computed]:
+    result = {cid: Computed(figures=_blank() | {"visit_days": 0}) for cid in customer_ids}
+    keys = list(_blank()) + ["visit_days"]
+    for row in CustomerFigures.objects.filter(pk__in=customer_ids).values("customer_id", *keys):
+        result[row.pop("customer_id")].figures = row
+    for day in CustomerVisitDay.objects.filter(customer_id__in=customer_ids):
+        result[day.customer_id].visit_days[day.day] = day.orders
+    for count in CustomerProductCount.objects.filter(customer_id__in=customer_ids, quantity__gt=0):
+        result[count.customer_id].products[count.product_id] = (count.category_id, count.quantity)
+    return result
+
+
+def write(computed: dict[int, Computed]) -> None:
+    """Replace the stored figures and helper rows of these customers with ``computed``."""
+    ids = list(computed)
+    CustomerVisitDay.objects.filter(customer_id__in=ids).delete()
+    CustomerProductCount.objects.filter(customer_id__in=ids).delete()
+    CustomerFigures.objects.filter(pk__in=ids).delete()
+    CustomerFigures.objects.bulk_create([CustomerFigures(customer_id=cid, **c.figures)
+                                         for cid, c in computed.items()])
+    CustomerVisitDay.objects.bulk_create([CustomerVisitDay(customer_id=cid, day=day, orders=n)
+                                          for cid, c in computed.items() for day, n in c.visit_days.items()])
+    CustomerProductCount.objects.bulk_create([
+        CustomerProductCount(customer_id=cid, product_id=pid, category_id=cat, quantity=q)
+        for cid, c in computed.items() for pid, (cat, q) in c.products.items()])
+    for cid in ids:
+        refresh_derived(cid)
+
+
+def recompute_customers(customer_ids: list[int]) -> None:
+    """Merge/unmerge hook (identity Participant.after_change): rebuild these customers' figures."""
+    for chunk in _chunks(sorted(set(customer_ids)), 500):
+        write(compute(chunk))
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def customers_with_sales() -> list[int]:
+    ids = set(Order.objects.values_list("customer_id", flat=True).distinct())
+    ids |= set(AbandonedCart.objects.values_list("customer_id", flat=True).distinct())
+    ids |= set(CustomerFigures.objects.values_list("customer_id", flat=True))
+    return sorted(ids)
+
+
+def drift(customer_ids: list[int] | None = None, *, chunk: int = 1000) -> Iterator[tuple[int, str, Any, Any]]:
+    """(customer, field, stored, recomputed) for every stored figure that differs from a recomputation."""
+    ids = customers_with_sales() if customer_ids is None else customer_ids
+    service_cost, freq_rules = rules.service_cost_per_order(), rules.frequency_rules()
+    for part in _chunks(ids, chunk):
+        stored, fresh = _stored(part), compute(part)
+        rows = {r.pk: r for r in CustomerFigures.objects.filter(pk__in=part)}
+        for cid in part:
+            for name, value in fresh[cid].figures.items():
+                if stored[cid].figures.get(name) != value:
+                    yield cid, name, stored[cid].figures.get(name), value
+            for name in ("visit_days", "products"):
+                if getattr(stored[cid], name) != getattr(fresh[cid], name):
+                    yield cid, f"helper.{name}", getattr(stored[cid], name), getattr(fresh[cid], name)
+            if cid in rows:
+                yield from _derived_drift(rows[cid], service_cost, freq_rules)
+
+
+def _derived_drift(row: CustomerFigures, service_cost: int,
+                   freq_rules: rules.FrequencyRules) -> Iterator[tuple[int, str, Any, Any]]:
+    spend, average, profit = rules.derived(row.orders, row.gross_amount, row.discount_amount, row.cost_amount,
+                                           row.returns_amount, service_cost)
+    products, categories = favourites(row.pk)
+    expected = {"total_spend": spend, "average_check": average, "profit": profit,
+                "frequency": rules.frequency_class(row.orders, row.first_purchase_at, row.last_purchase_at,
+                                                   freq_rules),
+                "favourite_products": products, "favourite_categories": categories}
+    for name, value in expected.items():
+        if getattr(row, name) != value:
+            yield row.pk, name, getattr(row, name), value
