@@ -4,14 +4,17 @@ SCOPES: dict[str, str] = {
     "customers:read": "Read customers, their history and custom field definitions",
     "customers:write": "Create and change customers",
     "events:write": "Send events",
+    "orders:read": "Read orders, returns, the catalogue and per-customer figures",
+    "orders:write": "Create orders, change their status, record returns, edit the catalogue",
+    "export": "Export customers, orders and figures to CSV or Excel",
     "admin": "Administer definitions, users and tokens",
 }
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    "marketer": frozenset({"customers:read", "customers:write", "events:write"}),
-    "manager": frozenset({"customers:read", "customers:write", "events:write"}),
-    "support": frozenset({"customers:read", "customers:write"}),
+    "marketer": frozenset({"customers:read", "customers:write", "events:write", "orders:read"}),
+    "manager": frozenset({"customers:read", "customers:write", "events:write", "orders:read", "orders:write"}),
+    "support": frozenset({"customers:read", "customers:write", "orders:read"}),
 }
 
 # Roles whose members see every customer; the rest see only their own team's (R9.1).
