@@ -1,0 +1,50 @@
+"""Maximum-likelihood driver shared by the models: optimise over log-parameters so every parameter stays > 0."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.optimize import minimize
+
+from ._arrays import FloatArray
+
+ObjectiveWithGradient = Callable[[FloatArray], tuple[float, FloatArray]]
+Objective = Callable[[FloatArray], float]
+
+
+class FitError(RuntimeError):
+    """The optimiser did not converge; the data are probably too sparse for the model."""
+
+
+def minimise_with_gradient(objective: ObjectiveWithGradient, start: FloatArray) -> tuple[FloatArray, bool]:
+    """Minimise a smooth objective with its analytic gradient (L-BFGS-B), returning (log-params, converged).
+
+    The objective is the mean negative log-likelihood, so tolerances do not depend on the number of customers.
+    """
+    result = minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-20.0, 20.0)] * start.shape[0],
+        options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
+    )
+    if not np.all(np.isfinite(result.x)):
+        raise FitError(f"optimiser diverged: {result.message}")
+    return np.asarray(result.x, dtype=np.float64), bool(result.success)
+
+
+def minimise_without_gradient(objective: Objective, start: FloatArray) -> tuple[FloatArray, bool]:
+    """Minimise with Nelder-Mead, then polish with BFGS on numerical gradients; used where no gradient exists."""
+    simplex = minimize(
+        objective,
+        start,
+        method="Nelder-Mead",
+        options={"maxiter": 4000, "xatol": 1e-9, "fatol": 1e-13, "adaptive": True},
+    )
+    polished = minimize(objective, simplex.x, method="BFGS", options={"gtol": 1e-9, "maxiter": 200})
+    best = polished if polished.fun <= simplex.fun else simplex
+    if not np.all(np.isfinite(best.x)) or not np.isfinite(best.fun):
+        raise FitError(f"optimiser diverged: {best.message}")
+    return np.asarray(best.x, dtype=np.float64), bool(simplex.success or polished.success)

@@ -1,0 +1,58 @@
+"""Customer lifetime value: expected purchases per month times expected spend, discounted monthly.
+
+Follows ``lifetimes.utils._customer_lifetime_value`` (lifetimes 0.11) so figures are comparable: for month
+i = 1..months, the expected purchases in ((i-1) * days_per_month, i * days_per_month] times the
+Gamma-Gamma expected average spend, divided by (1 + discount_rate)^i.
+See also Fader, Hardie & Lee (2005), "RFM and CLV", section on discounted expected transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ._arrays import ArrayLike, FloatArray
+from .gamma_gamma import GammaGammaModel
+
+
+class TransactionModel(Protocol):
+    """What a purchase-count model (BG/NBD, Pareto/NBD) offers the value computation."""
+
+    def expected_purchases_curve(
+        self, horizons: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray: ...
+
+
+def customer_lifetime_value(
+    transaction_model: TransactionModel,
+    spend_model: GammaGammaModel,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    monetary_value: ArrayLike,
+    months: int = 12,
+    discount_rate: float = 0.01,
+    days_per_month: float = 30.0,
+) -> FloatArray:
+    """Discounted expected revenue over the next ``months`` months, per customer.
+
+    Parameters
+    ----------
+    transaction_model, spend_model
+        Fitted models; times in the data must be in days (``days_per_month`` converts, 30 as in lifetimes).
+    frequency, recency, T, monetary_value
+        Per-customer summary (see :func:`summarise_transactions`).
+    months
+        Horizon in months.
+    discount_rate
+        Monthly discount rate (0.01 = 1 % a month).
+    """
+    if months < 1:
+        raise ValueError("months must be at least 1")
+    horizons = np.arange(0, months + 1, dtype=np.float64) * days_per_month
+    cumulative = transaction_model.expected_purchases_curve(horizons, frequency, recency, T)
+    per_month = np.diff(cumulative, axis=0)
+    discount = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
+    spend = spend_model.expected_average_spend(frequency, monetary_value)
+    return np.asarray(spend * (discount @ per_month), dtype=np.float64)
