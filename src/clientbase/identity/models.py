@@ -1,5 +1,6 @@
 """Identifiers: every way a customer can be recognised, normalised, each owned by at most one customer."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,3 +38,107 @@ class Identifier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class JunkPattern(models.Model):
+    """An admin-added value that must never link anyone (R2.2), on top of the built-in list.
+
+    ``pattern`` is a regular expression matched against the whole normalised value; ``kind``
+    empty means every kind.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=IdentifierKind.choices, blank=True)
+    pattern = models.CharField(_("pattern"), max_length=200)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("junk identifier pattern")
+        verbose_name_plural = _("junk identifier patterns")
+
+    def __str__(self) -> str:
+        return f"{self.kind or '*'}:{self.pattern}"
+
+
+class Merge(models.Model):
+    """One merge of ``absorbed`` into ``survivor`` with exactly what moved and what was overwritten.
+
+    ``moved``: {"identity.Identifier": [ids], "interactions.Event": [ids], "<app.Model>": [ids], ...}
+    ``overwritten``: {field: {"survivor": old survivor value, "absorbed": absorbed value}} for fields
+    the merge changed on the survivor (JSON form). ``created_consents``: ids of consent rows the merge
+    added to enforce the stricter choice. Watermarks tell rows created after the merge apart.
+    """
+
+    survivor = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_won")
+    absorbed = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_lost")
+    at = models.DateTimeField()
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    reason = models.CharField(max_length=200, blank=True)
+    moved = models.JSONField(default=dict)
+    overwritten = models.JSONField(default=dict)
+    created_consents = models.JSONField(default=list)
+    identifier_watermark = models.BigIntegerField(default=0)
+    event_watermark = models.BigIntegerField(default=0)
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        indexes = [models.Index(fields=["survivor", "-at"], name="merge_survivor_at"),
+                   models.Index(fields=["absorbed", "-at"], name="merge_absorbed_at")]
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MERGED = "merged", _("Merged")
+    KEPT_APART = "kept_apart", _("Kept apart")
+
+
+class ReviewCase(models.Model):
+    """Two customers an event would have merged, but a guard refused (R2.2): a person decides."""
+
+    customer_a = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    customer_b = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    evidence = models.JSONField(default=dict, help_text=_("The event and identifiers that linked them"))
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    related_name="+")
+    merge = models.ForeignKey(Merge, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("review case")
+        verbose_name_plural = _("review cases")
+        constraints = [
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], condition=models.Q(status="open"),
+                                    name="review_case_open_pair_unique"),
+        ]
+
+
+class ConsentStatus(models.TextChoices):
+    GRANTED = "granted", _("Granted")
+    DENIED = "denied", _("Denied")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+
+
+# Stricter choices rank higher: on merge the highest rank per channel wins.
+CONSENT_STRICTNESS = {ConsentStatus.GRANTED: 0, ConsentStatus.DENIED: 1, ConsentStatus.UNSUBSCRIBED: 2}
+
+
+class Consent(models.Model):
+    """One consent decision per customer per channel; append-only, the latest row is current."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=20)
+    status = models.CharField(_("status"), max_length=20, choices=ConsentStatus.choices)
+    at = models.DateTimeField()
+    source = models.CharField(_("source"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        indexes = [models.Index(fields=["customer", "channel", "-at"], name="consent_customer_channel_at")]

@@ -1,5 +1,7 @@
 """Write path for identifiers: normalise, check ownership, record in history."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -9,6 +11,9 @@ from clientbase.customers.history import record_change
 from clientbase.customers.models import Customer
 from clientbase.identity import rules
 from clientbase.identity.models import Identifier, IdentifierKind
+
+if TYPE_CHECKING:
+    from clientbase.identity.guards import Guards
 
 
 def normalize(kind: str, raw: str, *, field: str | None = None) -> str:
@@ -51,3 +56,31 @@ def remove_identifier(identifier: Identifier, *, actor: Actor, source: str = "")
     customer = identifier.customer
     record_change(customer, f"identifiers.{identifier.kind}", identifier.value, None, actor=actor, source=source)
     identifier.delete()
+
+
+def load_guards() -> "Guards":
+    """The guard configuration: settings plus admin-added junk patterns (read once per call)."""
+    from clientbase.identity.guards import DEFAULT_SINGLE_VALUED, Guards, compile_patterns
+    from clientbase.identity.models import JunkPattern
+
+    return Guards(
+        caps=dict(getattr(settings, "CLIENTBASE_IDENTIFIER_CAPS", {})),
+        single_valued=frozenset(getattr(settings, "CLIENTBASE_SINGLE_VALUED_KINDS", DEFAULT_SINGLE_VALUED)),
+        patterns=compile_patterns(JunkPattern.objects.values_list("kind", "pattern")),
+    )
+
+
+def lock_identity() -> None:
+    """Serialise identity writers (ingest groups, merges, unmerges) for the rest of the transaction.
+
+    On PostgreSQL a transaction-level advisory lock; on SQLite the IMMEDIATE transaction already
+    holds the database write lock, so there is nothing more to take.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_LOCK_KEY])
+
+
+IDENTITY_LOCK_KEY = 0x636C6964  # "clid"

@@ -1,0 +1,168 @@
+"""Turning one raw event (a JSON object) into a ParsedEvent or field errors. No database."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from clientbase.core.errors import DomainValidationError, FieldError
+from clientbase.customers.rules import BUILTIN_FIELDS
+from clientbase.identity import rules as identity_rules
+from clientbase.identity.guards import Guards
+from clientbase.identity.models import ConsentStatus, IdentifierKind
+from clientbase.interactions.models import EventChannel
+
+MAX_BATCH = 10_000
+_TRAIT_EXCLUDED = {"kind"}
+
+
+@dataclass
+class CarriedIdentifier:
+    kind: str
+    value: str
+    raw: str
+    verified: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+@dataclass
+class ParsedEvent:
+    index: int
+    source: str
+    external_id: str
+    type: str
+    channel: str
+    occurred_at: dt.datetime
+    identifiers: list[CarriedIdentifier]
+    traits: dict[str, Any]
+    consent: dict[str, str]
+    data: dict[str, Any]
+    junk: list[str] = field(default_factory=list)
+
+
+def _text(errors: list[FieldError], raw: dict[str, Any], key: str, max_length: int) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+        errors.append(FieldError(key, "This field is required (a non-empty text)."))
+        return ""
+    text = str(value).strip()
+    if len(text) > max_length:
+        errors.append(FieldError(key, f"At most {max_length} characters."))
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def _normalize(kind: str, raw: str, region: str) -> str | FieldError:
+    try:
+        return identity_rules.normalize(kind, raw, region=region, field=kind)
+    except DomainValidationError as exc:
+        return exc.errors[0]
+
+
+def _identifier_items(value: Any) -> list[tuple[Any, bool]]:
+    """``"x"``, ``["x", "y"]``, ``{"value": "x", "verified": true}`` or a list of those."""
+    items = value if isinstance(value, list) else [value]
+    result = []
+    for item in items:
+        if isinstance(item, dict):
+            result.append((item.get("value"), bool(item.get("verified"))))
+        else:
+            result.append((item, False))
+    return result
+
+
+def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str,
+                 event: ParsedEvent) -> None:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        errors.append(FieldError("identifiers", "Must be an object of kind to value."))
+        return
+    seen: set[str] = set()
+    for kind, value in raw.items():
+        if kind not in IdentifierKind.values:
+            errors.append(FieldError(f"identifiers.{kind}", f"Unknown identifier kind {kind!r}."))
+            continue
+        for position, (item, verified) in enumerate(_identifier_items(value)):
+            path = f"identifiers.{kind}" if not isinstance(value, list) else f"identifiers.{kind}.{position}"
+            if isinstance(item, int) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                errors.append(FieldError(path, "Must be a non-empty text."))
+                continue
+            if guards.is_junk(kind, item):
+                event.junk.append(f"{kind}:{item}")
+                continue
+            normalized = _normalize(kind, item, region)
+            if isinstance(normalized, FieldError):
+                errors.append(FieldError(path, normalized.message))
+            elif guards.is_junk(kind, item, normalized):
+                event.junk.append(f"{kind}:{item}")
+            elif f"{kind}:{normalized}" not in seen:
+                seen.add(f"{kind}:{normalized}")
+                event.identifiers.append(CarriedIdentifier(kind, normalized, item[:254], verified))
+
+
+def _traits(errors: list[FieldError], raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append(FieldError("traits", "Must be an object of profile fields."))
+        return {}
+    traits = {}
+    for key, value in raw.items():
+        parser: Callable[[str, Any], Any] | None = BUILTIN_FIELDS.get(key)
+        if parser is None or key in _TRAIT_EXCLUDED:
+            errors.append(FieldError(f"traits.{key}", "Unknown profile field."))
+            continue
+        try:
+            traits[key] = parser(f"traits.{key}", value)
+        except DomainValidationError as exc:
+            errors.extend(exc.errors)
+    return traits
+
+
+def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        errors.append(FieldError("consent", "Must be an object of channel to granted|denied|unsubscribed."))
+        return {}
+    for channel, status in raw.items():
+        if status not in ConsentStatus.values:
+            errors.append(FieldError(f"consent.{channel}", f"Must be one of {', '.join(ConsentStatus.values)}."))
+    return dict(raw)
+
+
+def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEvent:
+    """Validate one event; raise DomainValidationError naming every bad field."""
+    if not isinstance(raw, dict):
+        raise DomainValidationError.single("", "An event must be a JSON object.")
+    errors: list[FieldError] = []
+    source, external_id = _text(errors, raw, "source", 60), _text(errors, raw, "id", 120)
+    event_type = _text(errors, raw, "type", 40)
+    channel = raw.get("channel")
+    if channel not in EventChannel.values:
+        errors.append(FieldError("channel", f"Must be one of {', '.join(EventChannel.values)}."))
+    occurred = raw.get("occurred_at")
+    occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else None
+    if occurred_at is None or occurred_at.tzinfo is None:
+        errors.append(FieldError("occurred_at", "Must be an ISO 8601 date and time with a time zone."))
+    data = raw.get("data") if raw.get("data") is not None else {}
+    if not isinstance(data, dict):
+        errors.append(FieldError("data", "Must be an object."))
+    event = ParsedEvent(index, source, external_id, event_type, str(channel), occurred_at or dt.datetime.min,
+                        [], _traits(errors, raw.get("traits")), _consent(errors, raw.get("consent")),
+                        data if isinstance(data, dict) else {})
+    _identifiers(errors, raw.get("identifiers"), guards, region, event)
+    if not errors and not event.identifiers:
+        errors.append(FieldError("identifiers", "No usable identifier: the event cannot be attached to anyone."))
+    if errors:
+        raise DomainValidationError(errors)
+    return event

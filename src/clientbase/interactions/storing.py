@@ -1,0 +1,189 @@
+"""Writing one resolved group of events: merges, new customers, identifiers, events, consents, traits.
+
+Traits follow one rule (docs/identity.md): they fill empty profile fields and never overwrite a
+value someone already stored. New customers and trait fills are written in bulk, with the same
+ProfileChange history rows ``create_customer``/``update_customer`` write (source = the event channel).
+"""
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count
+
+from clientbase.access.actor import Actor
+from clientbase.core.clock import now
+from clientbase.core.text import search_key
+from clientbase.customers.history import change_row
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.identity.guards import Guards
+from clientbase.identity.merges import merge_customers
+from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
+from clientbase.interactions.handlers import handlers_for
+from clientbase.interactions.models import Event
+from clientbase.interactions.parsing import ParsedEvent
+from clientbase.interactions.resolution import KnownState, Plan, resolve
+
+if TYPE_CHECKING:
+    from clientbase.interactions.ingest import EventResult
+
+_CHUNK = 2000
+_NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name")
+
+
+def _chunks(items: list[Any]) -> list[list[Any]]:
+    return [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
+    keys = {i.key for e in events for i in e.identifiers}
+    values = sorted({k.split(":", 1)[1] for k in keys})
+    owner: dict[str, int] = {}
+    for chunk in _chunks(values):
+        for kind, value, customer_id in Identifier.objects.filter(value__in=chunk).values_list(
+                "kind", "value", "customer_id"):
+            if f"{kind}:{value}" in keys:
+                owner[f"{kind}:{value}"] = customer_id
+    customers = sorted(set(owner.values()))
+    counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
+    verified: dict[int, set[str]] = {c: set() for c in customers}
+    reviewed: set[frozenset[int]] = set()
+    for chunk in _chunks(customers):
+        rows = (Identifier.objects.filter(customer_id__in=chunk).values_list("customer_id", "kind")
+                .annotate(n=Count("pk")))
+        for customer_id, kind, n in rows:
+            counts[customer_id][kind] = n
+        for customer_id, kind in (Identifier.objects.filter(customer_id__in=chunk, verified=True,
+                                                            kind__in=guards.single_valued)
+                                  .values_list("customer_id", "kind")):
+            verified[customer_id].add(kind)
+        for a, b in (ReviewCase.objects.filter(customer_a_id__in=chunk)
+                     .exclude(status=ReviewStatus.MERGED).values_list("customer_a_id", "customer_b_id")):
+            reviewed.add(frozenset((a, b)))
+    return KnownState(owner, counts, verified, reviewed)
+
+
+def _fill(target: dict[str, Any], traits: dict[str, Any]) -> dict[str, Any]:
+    """The traits that land: those whose field is still empty."""
+    filled = {}
+    for key, value in traits.items():
+        if target.get(key) in ("", None, [], {}) and value not in ("", None, [], {}):
+            filled[key] = value
+            target[key] = value
+    return filled
+
+
+def _execute_merges(plan: Plan, by_index: dict[int, ParsedEvent], results: "list[EventResult]",
+                    actor: Actor) -> None:
+    customers = Customer.objects.in_bulk({x for m in plan.merges for x in m[:2]})
+    for survivor, absorbed, index in plan.merges:
+        event = by_index[index]
+        merge = merge_customers(customers[survivor], customers[absorbed], actor=actor,
+                                reason=f"event {event.source}/{event.external_id}")
+        results[index].merges.append({"merge_id": merge.pk, "survivor": survivor, "absorbed": absorbed})
+
+
+def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> dict[int, int]:
+    """Create the new customers (virtual roots) with their first traits; returns ref -> id."""
+    roots = [r for r in plan.new_refs if plan.find(r) == r]
+    values: dict[int, dict[str, Any]] = {r: {} for r in roots}
+    channels: dict[int, dict[str, str]] = {r: {} for r in roots}
+    for event in events:
+        ref = plan.find(plan.targets[event.index])
+        if ref in values:
+            for key in _fill(values[ref], event.traits):
+                channels[ref][key] = event.channel
+    objects = []
+    for ref in roots:
+        customer = Customer(**values[ref])
+        customer.search_key = search_key(*(getattr(customer, f) for f in _NAME_FIELDS))
+        objects.append(customer)
+    Customer.objects.bulk_create(objects, batch_size=500)
+    rows = [change_row(c, key, None, value, actor=actor, source=channels[ref][key])
+            for ref, c in zip(roots, objects, strict=True) for key, value in values[ref].items()]
+    ProfileChange.objects.bulk_create(rows, batch_size=1000)
+    return {ref: c.pk for ref, c in zip(roots, objects, strict=True)}
+
+
+def _enrich_existing(plan: Plan, events: list[ParsedEvent], actor: Actor) -> None:
+    with_traits = [e for e in events if e.traits and plan.find(plan.targets[e.index]) > 0]
+    if not with_traits:
+        return
+    customers = Customer.objects.in_bulk({plan.find(plan.targets[e.index]) for e in with_traits})
+    state = {pk: {k: getattr(c, k) for e in with_traits for k in e.traits} for pk, c in customers.items()}
+    rows, changed_fields, changed = [], set(), {}
+    for event in with_traits:
+        pk = plan.find(plan.targets[event.index])
+        for key, value in _fill(state[pk], event.traits).items():
+            customer = customers[pk]
+            rows.append(change_row(customer, key, getattr(customer, key), value, actor=actor, source=event.channel))
+            setattr(customer, key, value)
+            changed_fields.add(key)
+            changed[pk] = customer
+    if changed:
+        for customer in changed.values():
+            customer.search_key = search_key(*(getattr(customer, f) for f in _NAME_FIELDS))
+            customer.updated_at = now()
+        Customer.objects.bulk_update(list(changed.values()), [*changed_fields, "search_key", "updated_at"],
+                                     batch_size=500)
+        ProfileChange.objects.bulk_create(rows, batch_size=1000)
+
+
+def _open_reviews(plan: Plan, real: dict[int, int], by_index: dict[int, ParsedEvent],
+                  results: "list[EventResult]") -> None:
+    at = now()
+    for a, b, kinds, index in plan.reviews:
+        first, second = sorted((real[a], real[b]))
+        event = by_index[index]
+        case = ReviewCase.objects.create(
+            customer_a_id=first, customer_b_id=second, created_at=at,
+            reason=f"Both hold a different verified {', '.join(sorted(kinds))}",
+            evidence={"event": f"{event.source}/{event.external_id}",
+                      "identifiers": [i.key for i in event.identifiers]})
+        results[index].review_id = case.pk
+
+
+def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: Actor, guards: Guards) -> None:
+    """Resolve and store ``events`` (none of them stored yet); fill in their results."""
+    by_index = {e.index: e for e in events}
+    plan = resolve(events, _known_state(events, guards), guards)
+    _execute_merges(plan, by_index, results, actor)
+    created = _create_customers(plan, events, actor)
+
+    def real(ref: int) -> int:
+        root = plan.find(ref)
+        return root if root > 0 else created[root]
+
+    _enrich_existing(plan, events, actor)
+    identifiers = [Identifier(customer_id=real(ref), kind=i.kind, value=i.value, raw=i.raw, verified=i.verified,
+                              source=by_index[index].channel)
+                   for i, ref, index in plan.new_identifiers]
+    Identifier.objects.bulk_create(identifiers, batch_size=1000)
+    ProfileChange.objects.bulk_create(
+        [change_row(Customer(pk=i.customer_id), f"identifiers.{i.kind}", None, i.value, actor=actor,
+                    source=i.source) for i in identifiers], batch_size=1000)
+    received = now()
+    stored = [Event(source=e.source, external_id=e.external_id, type=e.type, channel=e.channel,
+                    occurred_at=e.occurred_at, received_at=received, customer_id=real(plan.targets[e.index]),
+                    identifiers=[i.key for i in e.identifiers], traits=e.traits and _jsonable(e.traits),
+                    data=e.data) for e in events]
+    Event.objects.bulk_create(stored, batch_size=1000)
+    Consent.objects.bulk_create(
+        [Consent(customer_id=s.customer_id, channel=channel, status=status, at=e.occurred_at,
+                 source=f"event:{e.source}/{e.external_id}")
+         for e, s in zip(events, stored, strict=True) for channel, status in e.consent.items()])
+    _open_reviews(plan, {r: real(r) for pair in plan.reviews for r in pair[:2]}, by_index, results)
+    for index, key in plan.capped:
+        results[index].notes.append(f"{key} not attached: the customer has reached the cap for its kind.")
+    for event, row in zip(events, stored, strict=True):
+        results[event.index].customer_id = row.customer_id
+        for handler in handlers_for(event.type):
+            handler(row, Customer.objects.get(pk=row.customer_id))
+    for event in events:
+        for junk in event.junk:
+            results[event.index].notes.append(f"{junk} ignored: a placeholder value never links anyone.")
+
+
+def _jsonable(traits: dict[str, Any]) -> dict[str, Any]:
+    from clientbase.customers.rules import to_json
+
+    return {k: to_json(v) for k, v in traits.items()}

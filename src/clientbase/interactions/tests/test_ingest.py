@@ -1,0 +1,68 @@
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.tests.builders import make_customer
+from clientbase.identity.models import Identifier, Merge
+from clientbase.interactions.models import Event
+from clientbase.interactions.tests.builders import ingest, make_event
+
+
+def test_unknown_identifiers_create_a_customer_with_traits_and_history() -> None:
+    report = ingest(make_event(identifiers={"phone": "8 (916) 123-45-67", "email": "Ivan@Mail.ru"},
+                               traits={"first_name": "Иван", "birth_date": "1990-05-01"}, channel="pos"))
+    [result] = report.results
+    assert result.status == "created"
+    customer = Customer.objects.get(pk=report.results[0].customer_id or 0)
+    assert customer.first_name == "Иван" and str(customer.birth_date) == "1990-05-01"
+    assert sorted(customer.identifiers.values_list("kind", "value")) == [
+        ("email", "ivan@mail.ru"), ("phone", "+79161234567")]
+    sources = set(ProfileChange.objects.filter(customer=customer).values_list("field", "source"))
+    assert sources == {("first_name", "pos"), ("birth_date", "pos"), ("identifiers.phone", "pos"),
+                       ("identifiers.email", "pos")}
+    assert Event.objects.get().identifiers == ["phone:+79161234567", "email:ivan@mail.ru"]
+
+
+def test_known_identifier_attaches_and_traits_only_fill_empty_fields() -> None:
+    customer = make_customer(phone="+79161234567", first_name="Иван", last_name="")
+    [result] = ingest(make_event(traits={"first_name": "Ваня", "last_name": "Петров"})).results
+    assert result.customer_id == customer.pk
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.last_name) == ("Иван", "Петров")
+    assert Customer.objects.count() == 1
+
+
+def test_replay_is_duplicate_and_changes_nothing() -> None:
+    event = make_event(id="x1")
+    first = ingest(event).results[0]
+    again = ingest(event, make_event(id="x1")).results
+    assert [r.status for r in again] == ["duplicate", "duplicate"]
+    assert again[0].customer_id == first.customer_id
+    assert Event.objects.count() == 1
+
+
+def test_rejected_event_does_not_block_others_and_stores_nothing() -> None:
+    report = ingest(make_event(identifiers={"phone": "12"}), make_event(identifiers={"email": "a@b.ru"}),
+                    make_event(traits={"birth_date": "not a date"}, identifiers={"email": "c@d.ru"}))
+    assert [r.status for r in report.results] == ["rejected", "created", "rejected"]
+    assert report.results[0].errors[0].path == "identifiers.phone"
+    assert report.results[2].errors[0].path == "traits.birth_date"
+    assert Event.objects.count() == 1 and Customer.objects.count() == 1
+
+
+def test_event_linking_two_customers_merges_them() -> None:
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone=None, identifiers=[{"kind": "email", "value": "a@b.ru"}])
+    [result] = ingest(make_event(identifiers={"phone": "+79161234567", "email": "a@b.ru"})).results
+    assert result.customer_id == older.pk
+    assert result.merges[0]["absorbed"] == newer.pk
+    newer.refresh_from_db()
+    assert newer.merged_into_id == older.pk
+    assert Identifier.objects.filter(customer=older).count() == 2
+    assert Merge.objects.count() == 1
+
+
+def test_batch_resolves_like_one_by_one() -> None:
+    events = [make_event(identifiers={"instagram": "@ivan"}), make_event(identifiers={"email": "i@x.ru"}),
+              make_event(identifiers={"instagram": "ivan", "phone": "+79161234567"}),
+              make_event(identifiers={"phone": "+79161234567", "email": "i@x.ru"})]
+    report = ingest(*events)
+    assert len({r.customer_id for r in report.results}) == 1
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 1
