@@ -35,6 +35,11 @@ class PurchaseIn:
     lines: list[LineIn] = field(default_factory=list)
 
 
+def at(path: str, key: str) -> str:
+    """``data.lines`` under an event, plain ``lines`` at the top of an API body."""
+    return f"{path}.{key}" if path else key
+
+
 def _text(data: dict[str, Any], key: str, path: str, errors: list[FieldError], *, required: bool = False,
           max_length: int = 64, default: str = "") -> str:
     value = data.get(key, default)
@@ -43,13 +48,13 @@ def _text(data: dict[str, Any], key: str, path: str, errors: list[FieldError], *
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        errors.append(FieldError(f"{path}.{key}", "Must be text."))
+        errors.append(FieldError(at(path, f"{key}"), "Must be text."))
         return default
     value = value.strip()
     if required and not value:
-        errors.append(FieldError(f"{path}.{key}", "Required."))
+        errors.append(FieldError(at(path, f"{key}"), "Required."))
     elif len(value) > max_length:
-        errors.append(FieldError(f"{path}.{key}", f"At most {max_length} characters."))
+        errors.append(FieldError(at(path, f"{key}"), f"At most {max_length} characters."))
     return value
 
 
@@ -58,10 +63,10 @@ def _integer(data: dict[str, Any], key: str, path: str, errors: list[FieldError]
     value = data.get(key, default)
     # Amounts are kopecks: a float or a numeric string is refused rather than rounded.
     if not isinstance(value, int) or isinstance(value, bool):
-        errors.append(FieldError(f"{path}.{key}", "Must be a whole number (money in kopecks)."))
+        errors.append(FieldError(at(path, f"{key}"), "Must be a whole number (money in kopecks)."))
         return 0
     if value < minimum:
-        errors.append(FieldError(f"{path}.{key}", f"Must be at least {minimum}."))
+        errors.append(FieldError(at(path, f"{key}"), f"Must be at least {minimum}."))
     return value
 
 
@@ -79,9 +84,9 @@ def parse_line(raw: Any, path: str, errors: list[FieldError]) -> LineIn | None:
     discount = _integer(raw, "discount", path, errors)
     reward = raw.get("reward", False)
     if not isinstance(reward, bool):
-        errors.append(FieldError(f"{path}.reward", "Must be true or false."))
+        errors.append(FieldError(at(path, "reward"), "Must be true or false."))
     if len(errors) == start and discount > price * quantity:
-        errors.append(FieldError(f"{path}.discount", "Is more than the line's price times quantity."))
+        errors.append(FieldError(at(path, "discount"), "Is more than the line's price times quantity."))
     if len(errors) > start:
         return None
     return LineIn(sku, name or sku, category, quantity, price, cost, discount, bool(reward))
@@ -97,17 +102,17 @@ def parse_purchase(data: Any, *, path: str = "data") -> PurchaseIn:
     currency = _text(data, "currency", path, errors, default="RUB", max_length=3).upper() or "RUB"
     payment = _text(data, "payment_status", path, errors, default="paid")
     if payment not in PAYMENT_STATUSES:
-        errors.append(FieldError(f"{path}.payment_status", f"Must be one of {', '.join(PAYMENT_STATUSES)}."))
+        errors.append(FieldError(at(path, "payment_status"), f"Must be one of {', '.join(PAYMENT_STATUSES)}."))
     points = _integer(data, "paid_with_points", path, errors)
     raw_lines = data.get("lines")
     lines: list[LineIn] = []
     if not isinstance(raw_lines, list) or not raw_lines:
-        errors.append(FieldError(f"{path}.lines", "Must be a non-empty list of lines."))
+        errors.append(FieldError(at(path, "lines"), "Must be a non-empty list of lines."))
     elif len(raw_lines) > MAX_LINES:
-        errors.append(FieldError(f"{path}.lines", f"At most {MAX_LINES} lines."))
+        errors.append(FieldError(at(path, "lines"), f"At most {MAX_LINES} lines."))
     else:
         for i, raw in enumerate(raw_lines):
-            line = parse_line(raw, f"{path}.lines.{i}", errors)
+            line = parse_line(raw, at(path, f"lines.{i}"), errors)
             if line is not None:
                 lines.append(line)
     if errors:

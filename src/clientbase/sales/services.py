@@ -5,11 +5,13 @@ Every function that adds or changes money updates the customer's figures in the 
 """
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
 
+from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError, FieldError, NotFound
 from clientbase.customers.models import Customer
@@ -124,7 +126,7 @@ def record_return(order: Order, *, number: str, lines: list[dict[str, Any]] | No
         return existing
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == "cancelled":
-        raise DomainValidationError.single(f"{path}.order_id", "The order is cancelled; nothing to return.")
+        raise DomainValidationError.single(rules.at(path, "order_id"), "The order is cancelled; nothing to return.")
     order_lines = list(order.lines.select_related("product").order_by("id"))
     returned = {line.pk: sum(r.quantity for r in line.returned.all()) for line in order_lines}
     wanted = _wanted_units(order_lines, returned, lines, path)
@@ -146,7 +148,7 @@ def _wanted_units(order_lines: list[OrderLine], returned: dict[int, int], lines:
         wanted = [(line, line.quantity - returned[line.pk]) for line in order_lines
                   if line.quantity > returned[line.pk]]
         if not wanted:
-            raise DomainValidationError.single(f"{path}.lines", "Everything in this order is already returned.")
+            raise DomainValidationError.single(rules.at(path, "lines"), "Everything in this order is already returned.")
         return wanted
     errors: list[FieldError] = []
     asked: dict[int, int] = {}
@@ -154,11 +156,11 @@ def _wanted_units(order_lines: list[OrderLine], returned: dict[int, int], lines:
     for i, item in enumerate(lines):
         sku, quantity = (item.get("sku"), item.get("quantity")) if isinstance(item, dict) else (None, None)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-            errors.append(FieldError(f"{path}.lines.{i}.quantity", "Must be a whole number of at least 1."))
+            errors.append(FieldError(rules.at(path, f"lines.{i}.quantity"), "Must be a whole number of at least 1."))
             continue
         candidates = [li for li in order_lines if li.product.sku == sku]
         if not candidates:
-            errors.append(FieldError(f"{path}.lines.{i}.sku", f"The order has no line with SKU {sku!r}."))
+            errors.append(FieldError(rules.at(path, f"lines.{i}.sku"), f"The order has no line with SKU {sku!r}."))
             continue
         remaining = quantity
         for line in candidates:
@@ -169,7 +171,7 @@ def _wanted_units(order_lines: list[OrderLine], returned: dict[int, int], lines:
                 result.append((line, take))
                 remaining -= take
         if remaining:
-            errors.append(FieldError(f"{path}.lines.{i}.quantity",
+            errors.append(FieldError(rules.at(path, f"lines.{i}.quantity"),
                                      f"Only {quantity - remaining} of {sku} can still be returned."))
     if errors:
         raise DomainValidationError(errors)
@@ -180,7 +182,7 @@ def _wanted_units(order_lines: list[OrderLine], returned: dict[int, int], lines:
 def record_abandoned_cart(customer: Customer, data: Any, *, source: str, occurred_at: dt.datetime,
                           event_id: int | None = None, path: str = "data") -> AbandonedCart:
     if not isinstance(data, dict) or not str(data.get("cart_id") or "").strip():
-        raise DomainValidationError.single(f"{path}.cart_id", "Required.")
+        raise DomainValidationError.single(rules.at(path, "cart_id"), "Required.")
     cart_id = str(data["cart_id"]).strip()[:64]
     existing = AbandonedCart.objects.filter(source=source, cart_id=cart_id).first()
     if existing is not None:
@@ -188,8 +190,8 @@ def record_abandoned_cart(customer: Customer, data: Any, *, source: str, occurre
     errors: list[FieldError] = []
     raw_lines = data.get("lines") or []
     if not isinstance(raw_lines, list):
-        raise DomainValidationError.single(f"{path}.lines", "Must be a list of lines.")
-    parsed = [rules.parse_line(raw, f"{path}.lines.{i}", errors) for i, raw in enumerate(raw_lines)]
+        raise DomainValidationError.single(rules.at(path, "lines"), "Must be a list of lines.")
+    parsed = [rules.parse_line(raw, rules.at(path, f"lines.{i}"), errors) for i, raw in enumerate(raw_lines)]
     if errors:
         raise DomainValidationError(errors)
     amount = sum(li.price * li.quantity - li.discount for li in parsed if li is not None)
@@ -240,3 +242,24 @@ def record_arrival(sku: str, quantity: int, *, store: str = "", at: dt.datetime 
     if quantity < 1:
         raise DomainValidationError.single("quantity", "Must be at least 1.")
     return StockArrival.objects.create(product=product, quantity=quantity, store=store, arrived_at=at or now())
+
+
+def customer_for_phone(phone: str, *, actor: Actor, source: str = "order") -> Customer:
+    """The customer holding ``phone`` in any spelling, or a new one with just that phone (R10.5).
+
+    Interactions' ingest does full identity resolution for events; an order placed by hand carries one
+    phone, so a lookup of the normalised number is the whole resolution here.
+    """
+    from clientbase.customers.services import create_customer
+    from clientbase.identity.models import Identifier
+    from clientbase.identity.services import normalize
+
+    value = normalize("phone", phone, field="phone")
+    identifier = Identifier.objects.filter(kind="phone", value=value).select_related("customer").first()
+    if identifier is not None:
+        return identifier.customer
+    return create_customer({"identifiers": [{"kind": "phone", "value": value}]}, actor=actor, source=source)
+
+
+def new_order_number() -> str:
+    return f"W-{secrets.token_hex(5).upper()}"
