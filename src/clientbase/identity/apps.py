@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class IdentityConfig(AppConfig):
     name = "clientbase.identity"
     label = "identity"
+
+    def ready(self) -> None:
+        from clientbase.identity.participants import Participant, register
+
+        # The profile's own per-customer rows move with a merge like any other domain's.
+        register(Participant("customers.ImportantDate"))

@@ -1,0 +1,87 @@
+from typing import Any
+
+import pytest
+
+from clientbase.access.actor import SYSTEM
+from clientbase.core.errors import DomainValidationError
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.tests.builders import make_customer
+from clientbase.identity.consents import current_consents, set_consent
+from clientbase.identity.merges import merge_customers
+from clientbase.identity.models import Identifier
+from clientbase.identity.unmerge import unmerge
+from clientbase.interactions.models import Event
+from clientbase.interactions.tests.builders import ingest, make_event
+
+
+def snapshot(*customers: Customer) -> dict[int, Any]:
+    result = {}
+    for customer in customers:
+        customer.refresh_from_db()
+        result[customer.pk] = {
+            "fields": (customer.first_name, customer.last_name, customer.city, customer.birth_date,
+                       customer.merged_into_id, customer.custom),
+            "identifiers": sorted(Identifier.objects.filter(customer=customer).values_list("kind", "value")),
+            "events": sorted(Event.objects.filter(customer=customer).values_list("pk", flat=True)),
+            "consents": current_consents(customer.pk),
+            "tags": sorted(customer.tags.values_list("name", flat=True)),
+            "dates": sorted(customer.important_dates.values_list("kind", "date")),
+        }
+    return result
+
+
+def test_merge_moves_everything_and_keeps_losing_values_in_history() -> None:
+    older = make_customer(phone="+79161234567", first_name="Иван", city="", tags=["vip"])
+    newer = make_customer(phone="+79031112233", first_name="Ваня", city="Тверь", tags=["new"],
+                          important_dates=[{"kind": "anniversary", "date": "2010-06-01"}])
+    ingest(make_event(identifiers={"phone": "+79031112233"}, id="n1"))
+    set_consent(older, "email", "granted")
+    set_consent(newer, "email", "unsubscribed")
+    merge = merge_customers(older, newer, actor=SYSTEM, reason="manual")
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert newer.merged_into_id == older.pk
+    assert (older.first_name, older.city) == ("Иван", "Тверь")
+    assert Identifier.objects.filter(customer=older).count() == 2
+    assert Event.objects.get(external_id="n1").customer_id == older.pk
+    assert current_consents(older.pk) == {"email": "unsubscribed"}
+    assert sorted(older.tags.values_list("name", flat=True)) == ["new", "vip"]
+    assert older.important_dates.count() == 1
+    lost = ProfileChange.objects.get(customer=older, field="first_name", source=f"merge:{merge.pk}")
+    assert (lost.old_value, lost.new_value) == ("Ваня", "Иван")
+
+
+def test_unmerge_restores_both_exactly() -> None:
+    older = make_customer(phone="+79161234567", first_name="Иван", city="", tags=["vip"])
+    newer = make_customer(phone="+79031112233", first_name="Ваня", city="Тверь",
+                          important_dates=[{"kind": "anniversary", "date": "2010-06-01"}])
+    ingest(make_event(identifiers={"phone": "+79031112233"}))
+    set_consent(older, "email", "granted")
+    set_consent(newer, "email", "unsubscribed")
+    before = snapshot(older, newer)
+    merge = merge_customers(older, newer, actor=SYSTEM)
+    unmerge(merge, actor=SYSTEM)
+    assert snapshot(older, newer) == before
+
+
+def test_events_after_merge_follow_the_identifiers_they_came_with() -> None:
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone="+79031112233")
+    merge = merge_customers(older, newer, actor=SYSTEM)
+    report = ingest(make_event(identifiers={"phone": "+79031112233", "email": "new@x.ru"}, id="a"),
+                    make_event(identifiers={"phone": "+79161234567"}, id="b"),
+                    make_event(identifiers={"email": "new@x.ru"}, id="c"))
+    assert {r.customer_id for r in report.results} == {older.pk}
+    unmerge(merge, actor=SYSTEM)
+    assert Event.objects.get(external_id="a").customer_id == newer.pk
+    assert Event.objects.get(external_id="b").customer_id == older.pk
+    assert Event.objects.get(external_id="c").customer_id == newer.pk
+    assert Identifier.objects.get(value="new@x.ru").customer_id == newer.pk
+
+
+def test_unmerge_twice_is_refused() -> None:
+    merge = merge_customers(make_customer(phone="+79161234567"), make_customer(phone="+79031112233"),
+                            actor=SYSTEM)
+    unmerge(merge, actor=SYSTEM)
+    with pytest.raises(DomainValidationError, match="already undone"):
+        unmerge(merge, actor=SYSTEM)
