@@ -107,10 +107,10 @@ def test_replaying_any_batch_changes_nothing(sets: list[tuple[list[str], list[st
 def test_merge_then_unmerge_restores(first: list[tuple[list[str], list[str]]],
                                      second: list[tuple[list[str], list[str]]]) -> None:
     _reset()
-    a = ingest(*[_event(i, p, []) for i, (p, _) in enumerate(first) if any(x not in JUNK for x in p)]
-               or [_event(0, [PHONES[0]], [])]).results[0].customer_id
-    b = ingest(*[_event(100 + i, [], e) for i, (_, e) in enumerate(second) if e]
-               or [_event(100, [], [EMAILS[0]])]).results[0].customer_id
+    a: int = ingest(*[_event(i, p, []) for i, (p, _) in enumerate(first) if any(x not in JUNK for x in p)]
+               or [_event(0, [PHONES[0]], [])]).results[0].customer_id or 0
+    b: int = ingest(*[_event(100 + i, [], e) for i, (_, e) in enumerate(second) if e]
+               or [_event(100, [], [EMAILS[0]])]).results[0].customer_id or 0
     customers = Customer.objects.in_bulk([a, b])
 
     def state() -> Any:
