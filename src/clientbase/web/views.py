@@ -1,8 +1,1 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+"""Site-wide pages live in the domain apps (customers.views); web holds the layout, login and static."""

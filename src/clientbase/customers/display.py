@@ -1,0 +1,65 @@
+"""How profile data reads on a page: field labels for history rows, values as text, age."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from clientbase.customers.models import ContactRole, Customer, DateKind
+from clientbase.identity.models import IdentifierKind
+
+WEEKDAYS = [
+    (1, gettext_lazy("Mon")), (2, gettext_lazy("Tue")), (3, gettext_lazy("Wed")), (4, gettext_lazy("Thu")),
+    (5, gettext_lazy("Fri")), (6, gettext_lazy("Sat")), (7, gettext_lazy("Sun")),
+]
+
+
+def age(birth_date: dt.date | None, today: dt.date) -> int | None:
+    if birth_date is None:
+        return None
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - before_birthday
+
+
+def _choice_label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def field_label(field: str, custom_labels: dict[str, str]) -> str:
+    """``birth_date`` → "birth date", ``custom.shoe_size`` → its label, ``identifiers.phone`` → "Identifier: Phone"."""
+    head, _dot, rest = field.partition(".")
+    if head == "custom" and rest:
+        return custom_labels.get(rest, rest)
+    if head == "identifiers" and rest:
+        return f"{_('Identifier')}: {_choice_label(IdentifierKind, rest)}"
+    if head == "important_dates" and rest:
+        return f"{_('Important date')}: {_choice_label(DateKind, rest)}"
+    if head == "contact_people" and rest:
+        return f"{_('Contact person')}: {_choice_label(ContactRole, rest)}"
+    try:
+        return str(getattr(Customer._meta.get_field(head), "verbose_name", field))
+    except FieldDoesNotExist:
+        return field
+
+
+def value_text(value: Any) -> str:
+    """A history value as one line of text; None is a dash."""
+    if value is None or value in ("", [], {}):
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(value_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def weekday_names(days: list[int]) -> list[str]:
+    names = dict(WEEKDAYS)
+    return [str(names[d]) for d in days if d in names]

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from clientbase.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("new/", views.create, name="create"),
+    path("quick/", views.quick_create, name="quick"),
+    path("<int:customer_id>/", views.card, name="card"),
+    path("<int:customer_id>/edit/", views.edit, name="edit"),
+    path("<int:customer_id>/history/", views.history, name="history"),
+]

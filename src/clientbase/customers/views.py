@@ -1,0 +1,184 @@
+"""Customer pages: search, card, history partial, create (full and quick) and edit.
+
+Views stay thin: they load the customer only through ``selectors.access_customer`` (a
+customer the actor may not see is a 404), call the services, and render.
+"""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core import exceptions as django_exceptions
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.models import Team
+from clientbase.core.errors import DomainValidationError, FieldError, NotFound, PermissionDenied
+from clientbase.customers import display, selectors, services
+from clientbase.customers.forms import FALLBACK_SLOTS, ProfileForm
+from clientbase.customers.models import (
+    Channel,
+    Customer,
+    CustomerKind,
+    CustomFieldDefinition,
+    DateKind,
+    FamilyStatus,
+    Gender,
+    Tag,
+)
+from clientbase.identity import services as identity_services
+from clientbase.identity.models import IdentifierKind
+from clientbase.web.cards import render_sections
+
+HISTORY_PAGE = 25
+SEARCH_LIMIT = 50
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_user(request.user, channel="web")
+
+
+def _customer(actor: Actor, customer_id: int) -> Customer:
+    try:
+        return selectors.access_customer(actor, customer_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _search_results(actor: Actor, q: str, tag: str, city: str) -> list[Customer]:
+    if not (q or tag or city):
+        return []
+    queryset = selectors.filter_customers(selectors.visible_customers(actor), tag=tag or None, city=city or None)
+    if q:
+        ids = [c.pk for c in selectors.search(actor, q, limit=SEARCH_LIMIT)]
+        by_id = queryset.filter(pk__in=ids).prefetch_related("identifiers", "tags").in_bulk()
+        return [by_id[i] for i in ids if i in by_id]
+    return list(queryset.filter(merged_into__isnull=True).prefetch_related("identifiers", "tags")
+                .order_by("last_name", "first_name", "id")[:SEARCH_LIMIT])
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    """One box for phone, email, card or name; htmx asks for the results partial as the user types."""
+    q, tag, city = (request.GET.get(name, "").strip() for name in ("q", "tag", "city"))
+    results = _search_results(_actor(request), q, tag, city)
+    context = {"q": q, "tag": tag, "city": city, "results": results, "searched": bool(q or tag or city)}
+    if request.headers.get("HX-Request"):
+        return render(request, "customers/_results.html", context)
+    context["tags"] = Tag.objects.values_list("name", flat=True)[:200]
+    return render(request, "customers/search.html", context)
+
+
+@login_required
+def card(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = _actor(request)
+    customer = selectors.card(_customer(actor, customer_id))
+    sections = render_sections(customer, actor, request)
+    return render(request, "customers/card.html", {"customer": customer, "sections": sections})
+
+
+@login_required
+def history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The history partial, newest first, one page at a time (loaded into the card by htmx)."""
+    customer = _customer(_actor(request), customer_id)
+    page = Paginator(selectors.history(customer), HISTORY_PAGE).get_page(request.GET.get("page"))
+    labels = dict(CustomFieldDefinition.objects.values_list("key", "label"))
+    rows = [{"change": c, "label": display.field_label(c.field, labels), "old": display.value_text(c.old_value),
+             "new": display.value_text(c.new_value)} for c in page.object_list]
+    return render(request, "customers/_history.html", {"customer": customer, "page": page, "rows": rows})
+
+
+def _form_context(request: HttpRequest, form: ProfileForm, actor: Actor, **extra: Any) -> dict[str, Any]:
+    teams = list(Team.objects.order_by("name")) if actor.sees_all else []
+    order = list(form.values.get("channel_order") or [])
+    return {
+        "form": form, "teams": teams, "kinds": CustomerKind.choices, "genders": Gender.choices,
+        "family_statuses": FamilyStatus.choices, "channels": [("", "—"), *Channel.choices],
+        "identifier_kinds": IdentifierKind.choices, "date_kinds": DateKind.choices,
+        "weekdays": display.WEEKDAYS, "fallback": order + [""] * max(FALLBACK_SLOTS - len(order), 1), **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method == "GET":
+        form = ProfileForm(None, customer=None, can_choose_team=actor.sees_all)
+        return render(request, "customers/form.html", _form_context(request, form, actor))
+    form = ProfileForm(request.POST, customer=None, can_choose_team=actor.sees_all)
+    data = {**form.service_data(), "identifiers": form.new_identifiers(), "important_dates": form.new_dates()}
+    try:
+        customer = services.create_customer(data, actor=actor, source="web")
+    except DomainValidationError as exc:
+        form.add_errors(exc.errors)
+        return render(request, "customers/form.html", _form_context(request, form, actor), status=422)
+    except PermissionDenied as exc:
+        raise django_exceptions.PermissionDenied(str(exc)) from None
+    return redirect("customers:card", customer.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quick_create(request: HttpRequest) -> HttpResponse:
+    """Registration from one phone number (R1.7, R10.5); the rest of the profile comes later."""
+    phone = request.POST.get("phone", "").strip() if request.method == "POST" else ""
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            customer = services.create_customer({"identifiers": [{"kind": "phone", "value": phone}]},
+                                                actor=_actor(request), source="web:quick")
+        except DomainValidationError as exc:
+            errors = [e.message for e in exc.errors]
+        else:
+            return redirect("customers:card", customer.pk)
+    return render(request, "customers/quick.html", {"phone": phone, "errors": errors},
+                  status=422 if errors else 200)
+
+
+def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
+    """All changes of one edit in one transaction: any error anywhere and nothing is stored."""
+    errors: list[FieldError] = []
+    with transaction.atomic():
+        try:
+            services.update_customer(customer, form.service_data(), actor=actor, source="web")
+        except DomainValidationError as exc:
+            errors.extend(exc.errors)
+        for identifier in customer.identifiers.filter(pk__in=form.remove_ids):
+            identity_services.remove_identifier(identifier, actor=actor, source="web")
+        for i, item in enumerate(form.new_identifiers()):
+            try:
+                identity_services.add_identifier(customer, item["kind"], item["value"], actor=actor, source="web",
+                                                 field=f"identifiers.{i}.value")
+            except DomainValidationError as exc:
+                errors.extend(exc.errors)
+        for i, item in enumerate(form.new_dates()):
+            try:
+                services.add_important_date(customer, item, actor=actor, source="web", path=f"important_dates.{i}")
+            except DomainValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise DomainValidationError(errors)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    actor = _actor(request)
+    customer = _customer(actor, customer_id)
+    post = request.POST if request.method == "POST" else None
+    form = ProfileForm(post, customer=customer, can_choose_team=actor.sees_all)
+    extra = {"customer": customer, "identifiers": list(customer.identifiers.all())}
+    if post is None:
+        return render(request, "customers/form.html", _form_context(request, form, actor, **extra))
+    try:
+        _apply_edit(customer, form, actor)
+    except DomainValidationError as exc:
+        form.add_errors(exc.errors)
+        return render(request, "customers/form.html", _form_context(request, form, actor, **extra), status=422)
+    except PermissionDenied as exc:
+        raise django_exceptions.PermissionDenied(str(exc)) from None
+    return redirect("customers:card", customer.pk)
