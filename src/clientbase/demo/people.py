@@ -1,0 +1,121 @@
+"""Stage "people": the chain's guests, generated and loaded in chunks with flat memory.
+
+Weighted choices (names, city, age band) are drawn with numpy per chunk; every other decision of a
+row reads one column of a per-chunk matrix of uniforms (``U_*`` below), so a row is a pure function
+of (seed, chunk, position) and the same seed always gives the same people.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+
+from clientbase.core.text import search_key
+from clientbase.demo import names
+from clientbase.demo.bulk import Batch, load, next_customer_id, sync_customer_ids
+from clientbase.demo.business import CITIES, company_count
+from clientbase.demo.person_rows import PersonRows
+from clientbase.demo.staff import tag_ids, team_owners
+from clientbase.demo.stages import DemoContext
+
+STAGE = "people"
+CHUNK = 20_000
+HISTORY_DAYS = 3 * 365   # customers joined over the last three years, more of them lately
+# Age bands of coffee-shop guests (years, share): young adults dominate, few over 65.
+AGE_BANDS = ((18, 25, 0.20), (25, 35, 0.32), (35, 45, 0.23), (45, 55, 0.13), (55, 65, 0.08), (65, 76, 0.04))
+FEMALE_SHARE = 0.56
+UNIFORMS = 40
+
+
+def _zipf(n: int, flatten: float = 6.0) -> np.ndarray:
+    """Popularity by list position: the first names on a list are the most common ones."""
+    weights = 1.0 / (np.arange(n) + flatten)
+    return np.asarray(weights / weights.sum())
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Name lists with their weights and precomputed search keys (search_key per word, joined later)."""
+
+    male_w: np.ndarray
+    female_w: np.ndarray
+    surname_w: np.ndarray
+    city_w: np.ndarray
+    band_w: np.ndarray
+    keys: dict[str, str]
+
+    @classmethod
+    def build(cls) -> "Lexicon":
+        words = {m for row in names.MALE for m in row} | set(names.FEMALE) | set(names.SURNAMES)
+        words |= {names.feminine_surname(s) for s in names.SURNAMES}
+        city_w = np.array([c.weight for c in CITIES])
+        band_w = np.array([b[2] for b in AGE_BANDS])
+        return cls(_zipf(len(names.MALE)), _zipf(len(names.FEMALE)), _zipf(len(names.SURNAMES), 12.0),
+                   city_w / city_w.sum(), band_w / band_w.sum(), {w: search_key(w) for w in words})
+
+
+def people_count(total: int) -> int:
+    return total - company_count(total)
+
+
+def draw_chunk(ctx: DemoContext, lex: Lexicon, chunk: int, size: int) -> dict[str, list[Any]]:
+    """The weighted draws of one chunk, as plain lists for a fast row loop."""
+    rng = ctx.rng(STAGE, chunk)
+    band = rng.choice(len(AGE_BANDS), size=size, p=lex.band_w)
+    low = np.array([b[0] for b in AGE_BANDS])[band]
+    high = np.array([b[1] for b in AGE_BANDS])[band]
+    age_days = ((low + rng.random(size) * (high - low)) * 365.25).astype(np.int64)
+    return {
+        "female": (rng.random(size) < FEMALE_SHARE).tolist(),
+        "age_days": age_days.tolist(),
+        "male": rng.choice(len(names.MALE), size=size, p=lex.male_w).tolist(),
+        "female_name": rng.choice(len(names.FEMALE), size=size, p=lex.female_w).tolist(),
+        "father": rng.choice(len(names.MALE), size=size, p=lex.male_w).tolist(),
+        "surname": rng.choice(len(names.SURNAMES), size=size, p=lex.surname_w).tolist(),
+        "city": rng.choice(len(CITIES), size=size, p=lex.city_w).tolist(),
+        "u": rng.random((size, UNIFORMS)).tolist(),
+    }
+
+
+def joined_at(anchor: date, index: int, population: int, u: float) -> datetime:
+    """Sign-up time: density grows linearly towards the anchor, and ids follow sign-up order."""
+    fraction = math.sqrt((index + u) / max(population, 1))
+    day = anchor - timedelta(days=HISTORY_DAYS * (1 - fraction) + 1)
+    return datetime.combine(day, time(5)) + timedelta(seconds=int(u * 13 * 3600))
+
+
+def build_chunk(ctx: DemoContext, lex: Lexicon, chunk: int, start: int, size: int, first_id: int,
+                population: int, writer: PersonRows) -> Batch:
+    draws = draw_chunk(ctx, lex, chunk, size)
+    batch = Batch()
+    for j in range(size):
+        index = start + j
+        u = draws["u"][j]
+        writer.person(batch, customer_id=first_id + index, index=index, u=u,
+                      female=draws["female"][j], age_days=draws["age_days"][j],
+                      first=draws["male"][j] if not draws["female"][j] else draws["female_name"][j],
+                      father=draws["father"][j], surname=draws["surname"][j], city=draws["city"][j],
+                      created=joined_at(ctx.anchor, index, population, u[0]))
+    return batch
+
+
+def run(ctx: DemoContext) -> dict[str, int]:
+    population = people_count(ctx.customers)
+    first_id = int(ctx.resume.get("first_id") or next_customer_id())
+    counts: Counter[str] = Counter(ctx.resume.get("counts", {}))
+    lex = Lexicon.build()
+    writer = PersonRows(ctx.anchor, lex.keys, team_owners(), tag_ids())
+    chunks = math.ceil(population / CHUNK)
+    for chunk in range(int(ctx.resume.get("next_chunk", 0)), chunks):
+        start = chunk * CHUNK
+        batch = build_chunk(ctx, lex, chunk, start, min(CHUNK, population - start), first_id, population, writer)
+        counts.update({table: len(rows) for table, rows in batch.rows.items()})
+        load(batch)
+        ctx.checkpoint({"first_id": first_id, "next_chunk": chunk + 1, "counts": dict(counts)})
+        if chunks > 1:
+            ctx.log(f"    people: {min(start + CHUNK, population):,} of {population:,}")
+    sync_customer_ids()
+    return dict(counts)
