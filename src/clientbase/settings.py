@@ -159,15 +159,17 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Domain settings
 CLIENTBASE_DEFAULT_REGION = os.environ.get("CLIENTBASE_DEFAULT_REGION", "RU")
 
-# Outgoing mail (engagement's email channel): plain SMTP, configured from the environment.
-EMAIL_BACKEND = os.environ.get("CLIENTBASE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-EMAIL_HOST = os.environ.get("CLIENTBASE_SMTP_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("CLIENTBASE_SMTP_PORT", "25"))
-EMAIL_HOST_USER = os.environ.get("CLIENTBASE_SMTP_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("CLIENTBASE_SMTP_PASSWORD", "")
-EMAIL_USE_TLS = _env_bool("CLIENTBASE_SMTP_TLS", False)
-EMAIL_TIMEOUT = int(os.environ.get("CLIENTBASE_SMTP_TIMEOUT", "20"))
-DEFAULT_FROM_EMAIL = os.environ.get("CLIENTBASE_SMTP_FROM", "clientbase@localhost")
+# Outgoing mail (engagement's email channel): SMTP, configured from the environment. Kept out of the
+# deprecated EMAIL_* settings (Django 6.1 moves to MAILERS) so the channel owns its connection.
+CLIENTBASE_SMTP = {
+    "host": os.environ.get("CLIENTBASE_SMTP_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("CLIENTBASE_SMTP_PORT", "25")),
+    "username": os.environ.get("CLIENTBASE_SMTP_USER", ""),
+    "password": os.environ.get("CLIENTBASE_SMTP_PASSWORD", ""),
+    "use_tls": _env_bool("CLIENTBASE_SMTP_TLS", False),
+    "timeout": int(os.environ.get("CLIENTBASE_SMTP_TIMEOUT", "20")),
+}
+CLIENTBASE_SMTP_FROM = os.environ.get("CLIENTBASE_SMTP_FROM", "clientbase@localhost")
 # Absolute base for links in messages (unsubscribe, tracking), e.g. https://crm.example.com
 CLIENTBASE_PUBLIC_URL = os.environ.get("CLIENTBASE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
