@@ -1,0 +1,36 @@
+from clientbase.access.tests.builders import make_token
+from clientbase.customers.tests.builders import make_customer
+from clientbase.identity.models import ReviewCase
+from clientbase.interactions.tests.builders import ingest, make_event
+from clientbase.interactions.tests.test_api import call
+
+
+def test_manual_merge_tombstone_and_unmerge_for_admins() -> None:
+    a, b = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    marketer = make_token(role="marketer")
+    status, body = call("post", f"/customers/{a.pk}/merge", marketer, {"absorbed_id": b.pk})
+    assert status == 201 and body["moved"]["identity.Identifier"]
+    status, tomb = call("get", f"/customers/{b.pk}", marketer)
+    assert status == 200 and tomb["merged_into"] == a.pk
+    status, history = call("get", f"/customers/{b.pk}/merges", marketer)
+    assert [m["id"] for m in history] == [body["id"]]
+    status, _ = call("post", f"/merges/{body['id']}/unmerge", marketer)
+    assert status == 403
+    status, undone = call("post", f"/merges/{body['id']}/unmerge", make_token(role="admin"))
+    assert status == 200 and undone["unmerged_at"]
+    b.refresh_from_db()
+    assert b.merged_into_id is None
+
+
+def test_review_queue_list_and_resolve() -> None:
+    make_customer(phone="+79161234567", identifiers=[{"kind": "card", "value": "A001", "verified": True}])
+    b = make_customer(phone="+79031112233", identifiers=[{"kind": "card", "value": "B002", "verified": True}])
+    ingest(make_event(identifiers={"phone": "+79161234567", "card": "B002"}))
+    token = make_token(role="marketer")
+    status, cases = call("get", "/identity/reviews", token)
+    assert status == 200 and len(cases) == 1
+    status, body = call("post", f"/identity/reviews/{cases[0]['id']}/resolve", token, {"action": "merge"})
+    assert status == 200 and body["status"] == "merged" and body["merge_id"]
+    b.refresh_from_db()
+    assert b.merged_into_id is not None
+    assert ReviewCase.objects.get().status == "merged"
