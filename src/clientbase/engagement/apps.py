@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class EngagementConfig(AppConfig):
     name = "clientbase.engagement"
     label = "engagement"
+
+    def ready(self) -> None:
+        from clientbase.identity.participants import Participant, register
+
+        # Messages and tasks follow their customer on merge; unmerge sends back what the merge moved.
+        register(Participant("engagement.Message"))
+        register(Participant("engagement.Task"))
+        register(Participant("engagement.ChurnReason"))

@@ -1,0 +1,33 @@
+"""``clientbase worker``: the send queue and the scheduled triggers in one plain loop."""
+
+import argparse
+import os
+import socket
+import time
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from clientbase.cli import setup_django
+
+    setup_django()
+    from clientbase.engagement.worker import run_worker
+
+    name = args.name or f"{socket.gethostname()}:{os.getpid()}"
+    while True:
+        summary = run_worker(name, batch=args.batch, triggers=not args.no_triggers)
+        if args.once:
+            print(summary)
+            return 0
+        if not summary.get("claimed"):
+            time.sleep(args.sleep)
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("worker", help="Send queued messages and run scheduled triggers.",
+                       description="Send queued messages and run scheduled triggers (several may run at once).")
+    p.add_argument("--once", action="store_true", help="one pass, then exit (tests, cron)")
+    p.add_argument("--batch", type=int, default=50)
+    p.add_argument("--sleep", type=float, default=2.0, help="seconds to wait when the queue is empty")
+    p.add_argument("--name", help="worker name recorded on claimed rows (default host:pid)")
+    p.add_argument("--no-triggers", action="store_true")
+    p.set_defaults(func=cmd_worker)

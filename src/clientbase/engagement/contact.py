@@ -1,0 +1,103 @@
+"""Contact facts about one customer: consent per channel (identity's Consent rows), the window,
+the recent sends that caps count, the personal fields templates see, and unsubscribe links."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+
+from clientbase.customers.models import Customer
+from clientbase.engagement import rules, templating
+from clientbase.engagement.models import Message, MessageKind, MessageStatus
+from clientbase.identity.consents import current_consents, set_consent
+from clientbase.identity.models import ConsentStatus
+
+UNSUBSCRIBE_SALT = "clientbase.engagement.unsubscribe"
+# Channels tried when the customer stated no preference and no fallback order.
+DEFAULT_ORDER = ("email", "telegram", "sms")
+
+
+def consent_refusal(customer_id: int, channel: str, kind: str, *, require_opt_in: bool) -> str | None:
+    """Why consent forbids this message on this channel, or None.
+
+    An unsubscribe stops marketing only (a receipt still goes out); an explicit denial stops both.
+    """
+    status = current_consents(customer_id, channels=[channel]).get(channel)
+    if status == ConsentStatus.DENIED:
+        return f"{channel}: consent denied"
+    if kind == MessageKind.MARKETING:
+        if status == ConsentStatus.UNSUBSCRIBED:
+            return f"{channel}: unsubscribed"
+        if status is None and require_opt_in:
+            return f"{channel}: no consent given"
+    return None
+
+
+def window_of(customer: Customer) -> rules.ContactWindow:
+    days = frozenset(int(d) for d in (customer.contact_days or []) if str(d).isdigit() and 1 <= int(d) <= 7)
+    return rules.ContactWindow(zone=customer.time_zone or rules.DEFAULT_ZONE, days=days,
+                               start=customer.contact_from, end=customer.contact_to)
+
+
+def candidates(customer: Customer, fixed: str = "") -> list[str]:
+    order = [str(c) for c in (customer.channel_order or [])]
+    if not customer.preferred_channel and not order:
+        order = list(DEFAULT_ORDER)
+    return rules.channel_candidates(customer.preferred_channel, order, fixed)
+
+
+def recent_sends(customer_id: int, channel: str, at: datetime, *, exclude_id: int | None = None
+                 ) -> rules.RecentSends:
+    """Marketing messages sent (or being sent) in the last 24 hours / 7 days; rolling windows."""
+    day, week = at - timedelta(days=1), at - timedelta(days=7)
+    counted = Message.objects.filter(customer_id=customer_id, kind=MessageKind.MARKETING).exclude(
+        pk=exclude_id or 0).filter(
+        Q(status=MessageStatus.SENT, sent_at__gte=week) | Q(status=MessageStatus.SENDING, attempts__gt=0))
+    figures = counted.aggregate(
+        channel_day=Count("pk", filter=Q(channel=channel, sent_at__gte=day) | Q(channel=channel, sent_at=None)),
+        channel_week=Count("pk", filter=Q(channel=channel)),
+        all_week=Count("pk"))
+    return rules.RecentSends(**{k: int(v or 0) for k, v in figures.items()})
+
+
+def unsubscribe_token(customer_id: int, channel: str) -> str:
+    return signing.dumps({"c": customer_id, "ch": channel}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_url(customer_id: int, channel: str) -> str:
+    path = reverse("engagement:unsubscribe", args=[unsubscribe_token(customer_id, channel)])
+    return f"{settings.CLIENTBASE_PUBLIC_URL}{path}"
+
+
+def unsubscribe(token: str) -> tuple[int, str]:
+    """Record the unsubscribe a signed link asks for; BadSignature for a forged or altered link."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    customer = Customer.objects.get(pk=int(data["c"]))
+    while customer.merged_into_id is not None:  # the person now lives on the survivor profile
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    set_consent(customer, str(data["ch"]), ConsentStatus.UNSUBSCRIBED, source="unsubscribe link")
+    return customer.pk, str(data["ch"])
+
+
+def favourite_product(customer_id: int) -> str:
+    """The product this customer bought most units of (sales), else empty."""
+    from clientbase.sales.models import OrderLine
+
+    row = (OrderLine.objects.filter(order__customer_id=customer_id, reward=False)
+           .values("product__name").annotate(units=Sum("quantity")).order_by("-units", "product__name").first())
+    return str(row["product__name"]) if row else ""
+
+
+def personal_fields(customer: Customer, channel: str, extra: dict[str, Any]) -> dict[str, Any]:
+    first = customer.first_name or customer.display_name
+    fields: dict[str, Any] = {
+        "name": customer.display_name, "first_name": first, "middle_name": customer.middle_name,
+        "birthday": templating.format_birthday(customer.birth_date), "city": customer.city,
+        "favourite_product": favourite_product(customer.pk),
+        "unsubscribe_url": unsubscribe_url(customer.pk, channel),
+    }
+    fields.update({k: v for k, v in extra.items() if k in templating.FIELDS and k not in fields})
+    return fields
