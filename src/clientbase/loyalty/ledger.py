@@ -1,0 +1,126 @@
+"""The one place that writes ledger rows: entries, lot consumptions and the cached sums, together.
+
+Callers hold a transaction. Locks are always taken in one order: the account row first
+(``select_for_update``), then lots (``select_for_update``, oldest expiry first). On SQLite
+``select_for_update`` is a no-op and IMMEDIATE transactions serialize writers instead.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Q
+from django.db.utils import IntegrityError
+
+from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
+from clientbase.loyalty.rules import LotView, take_from_lots
+
+
+class LedgerBroken(IntegrityError):
+    """A cached figure disagreed with the write (a lot had less than planned): the transaction must roll back."""
+
+
+def lock_account(program: Program, customer_id: int) -> Account:
+    """The customer's account in the program, created if missing, locked for this transaction."""
+    Account.objects.bulk_create(
+        [Account(program=program, customer_id=customer_id, may_go_negative=program.allow_negative)],
+        ignore_conflicts=True)
+    return Account.objects.select_for_update().get(program=program, customer_id=customer_id)
+
+
+def existing(program: Program, operation_id: str | None) -> LedgerEntry | None:
+    if not operation_id:
+        return None
+    return LedgerEntry.objects.filter(program=program, operation_id=operation_id).first()
+
+
+def spendable_lots(account: Account, *, exclude: int | None = None) -> list[LotView]:
+    """Active lots with points left, locked, in spending order: soonest expiry first, never-expiring last."""
+    lots = (Lot.objects.select_for_update()
+            .filter(program_id=account.program_id, customer_id=account.customer_id, active=True, remaining__gt=0)
+            .order_by(F("expires_at").asc(nulls_last=True), "id"))
+    if exclude is not None:
+        lots = lots.exclude(pk=exclude)
+    return [LotView(lot.pk, lot.remaining) for lot in lots]
+
+
+def new_lot(account: Account, points: int, *, at: datetime, active: bool = True,
+            activates_at: datetime | None = None, expires_at: datetime | None = None) -> Lot:
+    return Lot.objects.create(program_id=account.program_id, customer_id=account.customer_id, points=points,
+                              remaining=points, active=active, activates_at=activates_at, expires_at=expires_at,
+                              created_at=at)
+
+
+def _consume(entry: LedgerEntry, taken: Iterable[tuple[int, int]], restores: dict[int, int] | None = None) -> None:
+    rows = []
+    for lot_id, points in taken:
+        # Conditional update: a lot never goes below zero even if a cache was stale.
+        changed = Lot.objects.filter(pk=lot_id, remaining__gte=points, points__gte=F("remaining") - points).update(
+            remaining=F("remaining") - points)
+        if changed != 1:
+            raise LedgerBroken(f"lot {lot_id} cannot give {points} points")
+        rows.append(LotConsumption(entry=entry, lot_id=lot_id, points=points,
+                                   restores_id=(restores or {}).get(lot_id)))
+    LotConsumption.objects.bulk_create(rows)
+
+
+def post(account: Account, kind: str, *, at: datetime, points: int = 0, pending: int = 0, owed: int = 0,
+         taken: Iterable[tuple[int, int]] = (), lot: Lot | None = None, restores: dict[int, int] | None = None,
+         **fields: Any) -> LedgerEntry:
+    """Append one entry, its lot consumptions and move the account's cached sums by the same amounts."""
+    entry = LedgerEntry.objects.create(program_id=account.program_id, customer_id=account.customer_id, kind=kind,
+                                       points=points, pending=pending, owed=owed, lot=lot, created_at=at, **fields)
+    _consume(entry, taken, restores)
+    if points or pending or owed:
+        Account.objects.filter(pk=account.pk).update(balance=F("balance") + points, pending=F("pending") + pending,
+                                                     owed=F("owed") + owed)
+        account.balance += points
+        account.pending += pending
+        account.owed += owed
+    return entry
+
+
+def settle_owed(account: Account, lot: Lot, *, at: datetime) -> None:
+    """New active points first pay what a return could not take back (``owed``)."""
+    if account.owed <= 0:
+        return
+    part = min(account.owed, lot.remaining)
+    if part > 0:
+        post(account, EntryKind.SETTLEMENT, at=at, owed=-part, taken=[(lot.pk, part)], lot=lot,
+             reason="owed points paid from new points")
+        lot.remaining -= part
+
+
+def add_active_points(account: Account, kind: str, points: int, *, at: datetime, expires_at: datetime | None,
+                      **fields: Any) -> LedgerEntry:
+    """A new active lot and the entry that created it (accrual without a pending period, bonus, refund)."""
+    lot = new_lot(account, points, at=at, expires_at=expires_at)
+    entry = post(account, kind, at=at, points=points, lot=lot, **fields)
+    settle_owed(account, lot, at=at)
+    return entry
+
+
+def take_back(account: Account, points: int, *, first_lot: Lot | None) -> tuple[list[tuple[int, int]], int]:
+    """Lots to take ``points`` from (``first_lot`` first, then spending order) and what could not be found."""
+    lots = spendable_lots(account, exclude=first_lot.pk if first_lot else None)
+    if first_lot is not None and first_lot.active and first_lot.remaining > 0:
+        lots = [LotView(first_lot.pk, first_lot.remaining), *lots]
+    return take_from_lots(lots, points)
+
+
+def due_lots(program: Program, at: datetime) -> Any:
+    """Active lots with points left whose own expiry date has passed."""
+    return Lot.objects.filter(program=program, active=True, remaining__gt=0, expires_at__lte=at)
+
+
+def inactive_lots(program: Program, at: datetime) -> Any:
+    """Every active lot of customers with no purchase for the program's inactivity period."""
+    if not program.inactivity_expiry_days:
+        return Lot.objects.none()
+    from datetime import timedelta
+
+    cutoff = at - timedelta(days=program.inactivity_expiry_days)
+    idle = Account.objects.filter(program=program).filter(
+        Q(last_purchase_at__lte=cutoff) | Q(last_purchase_at__isnull=True, enrolled_at__lte=cutoff))
+    return Lot.objects.filter(program=program, active=True, remaining__gt=0,
+                              customer_id__in=idle.values("customer_id"))

@@ -1,0 +1,122 @@
+"""Merge and unmerge carry the ledger (R2.3, R2.4, R8): rows move, caches are recounted, crossings repaired.
+
+Identity moves ``Lot``, ``LedgerEntry`` (following its lot), ``Coupon`` and ``CouponUse`` rows. After
+either operation ``recount`` runs in the same transaction:
+
+1. an entry tied to a lot (accrual, activation, expiry, settlement, refund) goes with the lot;
+2. a *crossing*, a consumption whose entry and lot now belong to different customers (the survivor
+   spent the absorbed side's points after the merge, then the merge was undone), is repaired by two
+   new entries: the lot's owner gets the points back into that same lot (its expiry date unchanged),
+   the spender is charged from its own lots; what it lacks follows the return rule (owed where the
+   account may go negative, otherwise forgiven and recorded as ``unrecovered``);
+3. points owed by one side but settled by the other come back to the settler as a new lot;
+4. every account of the customers is recounted from the entries; tiers may go up at once (down
+   only at the next review, as always); a registered survivor earns for orders the merge brought.
+"""
+
+from datetime import datetime
+
+from django.db.models import F, Max, Min, Q, Sum
+
+from clientbase.core.clock import now
+from clientbase.identity.participants import Participant, register
+from clientbase.loyalty import ledger
+from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, LotConsumption, Program
+
+
+def _follow_lots(customer_ids: list[int]) -> None:
+    strays = (LedgerEntry.objects.filter(Q(customer_id__in=customer_ids) | Q(lot__customer_id__in=customer_ids),
+                                         lot__isnull=False).exclude(customer_id=F("lot__customer_id"))
+              .values_list("pk", "lot__customer_id"))
+    for entry_id, owner in list(strays):
+        LedgerEntry.objects.filter(pk=entry_id).update(customer_id=owner)
+
+
+def _repair_crossings(customer_ids: list[int], at: datetime) -> None:
+    crossings = (LotConsumption.objects
+                 .filter(Q(entry__customer_id__in=customer_ids) | Q(lot__customer_id__in=customer_ids),
+                         points__gt=0, restored_by__isnull=True)
+                 .exclude(entry__customer_id=F("lot__customer_id"))
+                 .select_related("entry", "lot").order_by("pk"))
+    for crossing in list(crossings):
+        program = Program.objects.get(pk=crossing.entry.program_id)
+        owner = ledger.lock_account(program, crossing.lot.customer_id)
+        spender = ledger.lock_account(program, crossing.entry.customer_id)
+        note = f"unmerge: entry #{crossing.entry_id} of customer #{spender.customer_id} used these points"
+        ledger.post(owner, EntryKind.SETTLEMENT, at=at, taken=[(crossing.lot_id, -crossing.points)],
+                    restores={crossing.lot_id: crossing.pk}, reason=note[:200])
+        taken, short = ledger.take_back(spender, crossing.points, first_lot=None)
+        reason = f"unmerge: pays for points of customer #{owner.customer_id} spent by entry #{crossing.entry_id}"
+        if spender.may_go_negative:
+            ledger.post(spender, EntryKind.SETTLEMENT, at=at, owed=short, taken=taken, reason=reason[:200])
+        else:
+            ledger.post(spender, EntryKind.SETTLEMENT, at=at, points=short, unrecovered=short, taken=taken,
+                        reason=reason[:200])
+
+
+def _return_settled(customer_ids: list[int], at: datetime) -> None:
+    negative = (LedgerEntry.objects.filter(customer_id__in=customer_ids).values("program_id", "customer_id")
+                .annotate(owed=Sum("owed")).filter(owed__lt=0).order_by())
+    for row in list(negative):
+        program = Program.objects.get(pk=row["program_id"])
+        account = ledger.lock_account(program, row["customer_id"])
+        lot = ledger.new_lot(account, -row["owed"], at=at)
+        ledger.post(account, EntryKind.SETTLEMENT, at=at, owed=-row["owed"], lot=lot,
+                    reason="unmerge: owed points this customer paid for the other side come back")
+
+
+def recount_accounts(customer_ids: list[int]) -> None:
+    """Rewrite each account's cached sums from the entries (the audit's figures)."""
+    sums = (LedgerEntry.objects.filter(customer_id__in=customer_ids).values("program_id", "customer_id")
+            .annotate(balance=Sum("points"), pending=Sum("pending"), owed=Sum("owed"),
+                      last=Max("created_at", filter=Q(kind=EntryKind.ACCRUAL, amount__gt=0))).order_by())
+    seen = set()
+    for row in sums:
+        program = Program.objects.get(pk=row["program_id"])
+        account = ledger.lock_account(program, row["customer_id"])
+        seen.add(account.pk)
+        Account.objects.filter(pk=account.pk).update(balance=row["balance"], pending=row["pending"], owed=row["owed"],
+                                                     last_purchase_at=row["last"])
+    Account.objects.filter(customer_id__in=customer_ids).exclude(pk__in=seen).update(balance=0, pending=0, owed=0)
+
+
+def _carry_membership(customer_ids: list[int]) -> None:
+    """A survivor is registered wherever either side was (kept after an unmerge: registration is not undone)."""
+    from clientbase.customers.models import Customer
+
+    for customer in Customer.objects.filter(pk__in=customer_ids, merged_into__isnull=True):
+        absorbed = Customer.objects.filter(merged_into=customer).values("pk")
+        joined = (Account.objects.filter(customer_id__in=absorbed, enrolled_at__isnull=False)
+                  .values("program_id").annotate(first=Min("enrolled_at")).order_by())
+        for row in joined:
+            program = Program.objects.get(pk=row["program_id"])
+            account = ledger.lock_account(program, customer.pk)
+            if account.enrolled_at is None:
+                Account.objects.filter(pk=account.pk).update(enrolled_at=row["first"])
+
+
+def recount(customer_ids: list[int]) -> None:
+    """after_change of the participants: repair, then recount, then re-evaluate tiers and retro credit."""
+    from clientbase.loyalty.gifts import credit_past_purchases
+    from clientbase.loyalty.tiers import upgrade_if_qualified
+
+    at = now()
+    _follow_lots(customer_ids)
+    _repair_crossings(customer_ids, at)
+    _return_settled(customer_ids, at)
+    recount_accounts(customer_ids)
+    _carry_membership(customer_ids)
+    for account in Account.objects.filter(customer_id__in=customer_ids, customer__merged_into__isnull=True,
+                                          enrolled_at__isnull=False).select_related("program", "tier"):
+        if account.program.active:
+            credit_past_purchases(account.program, account.customer_id, at=at)
+            account.refresh_from_db()
+            upgrade_if_qualified(account, at=at)
+
+
+def register_participants() -> None:
+    # Lots first: unmerge sends lots back before entries follow them.
+    register(Participant("loyalty.Lot"))
+    register(Participant("loyalty.LedgerEntry", follows="lot", after_change=recount))
+    register(Participant("loyalty.Coupon"))
+    register(Participant("loyalty.CouponUse"))
