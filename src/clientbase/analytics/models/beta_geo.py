@@ -16,9 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1, log_expit
 
-from ._arrays import ArrayLike, FloatArray, as_float, check_rfm, group_rows, unique_pairs
+from ._arrays import (
+    ArrayLike,
+    FloatArray,
+    IntArray,
+    as_float,
+    check_rfm,
+    dot,
+    group_rows,
+    unique_pairs,
+    unique_values,
+)
 from ._optimize import minimise_with_gradient
 
 
@@ -72,34 +82,64 @@ def _log_beta_ratio(a: float, b: float, x: FloatArray) -> FloatArray:
     return gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
 
 
-def _negative_mean_log_likelihood(
-    log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray
-) -> tuple[float, FloatArray]:
-    """Mean negative log-likelihood and its analytic gradient with respect to the log-parameters."""
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """Distinct (x, t_x, T) rows with weights, plus indices into their distinct x, t_x and T values.
+
+    Every special function in the likelihood depends on one of x, t_x or T alone (a few hundred distinct
+    values with day-granular data), so it is evaluated per distinct value and gathered, leaving only the
+    log-sum-exp per row.
+    """
+
+    x: FloatArray
+    weights: FloatArray
+    x_values: FloatArray
+    x_index: IntArray
+    t_x_values: FloatArray
+    t_x_index: IntArray
+    T_values: FloatArray
+    T_index: IntArray
+
+    @classmethod
+    def build(cls, x: FloatArray, t_x: FloatArray, T: FloatArray, weights: FloatArray) -> _Patterns:
+        x_values, x_index = unique_values(x)
+        t_x_values, t_x_index = unique_values(t_x)
+        T_values, T_index = unique_values(T)
+        return cls(x, weights / weights.sum(), x_values, x_index, t_x_values, t_x_index, T_values, T_index)
+
+
+def _negative_mean_log_likelihood(log_params: FloatArray, data: _Patterns) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood (FHL 6) and its analytic gradient with respect to the log-parameters."""
     params = np.exp(log_params)
     r, alpha, a, b = params
-    repeat = x > 0
-    x_pos = np.maximum(x, 1.0)
-    active = -(r + x) * np.log(alpha + T)
-    dropped = np.where(repeat, np.log(a) - np.log(b + x_pos - 1.0) - (r + x) * np.log(alpha + t_x), -np.inf)
-    mix = np.logaddexp(active, dropped)
-    ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + _log_beta_ratio(a, b, x) + mix
-    share_active = np.exp(active - mix)
-    share_dropped = np.exp(dropped - mix)
-    total = w.sum()
+    ux, ix, w = data.x_values, data.x_index, data.weights
+    x = data.x
+    log_a_T = np.log(alpha + data.T_values)[data.T_index]
+    log_a_tx = np.log(alpha + data.t_x_values)[data.t_x_index]
+    log_dropout = np.where(ux > 0, np.log(a) - np.log(b + np.maximum(ux, 1.0) - 1.0), -np.inf)[ix]
+    active = -(r + x) * log_a_T
+    # log(e^active + e^dropped) = active - log_expit(active - dropped): one stable special-function pass.
+    gap = log_dropout - (r + x) * log_a_tx - active
+    mix = active - log_expit(-gap)
+    share_dropped = expit(gap)
+    share_active = 1.0 - share_dropped
+    # Per-x terms are summed with the weight each distinct x carries.
+    w_x = np.bincount(ix, weights=w, minlength=ux.shape[0])
+    w_dropped_x = np.bincount(ix, weights=w * share_dropped, minlength=ux.shape[0])
+    head = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + _log_beta_ratio(a, b, ux)
+    ll = dot(w_x, head) + dot(w, mix)
 
-    def mean(values: FloatArray) -> float:
-        return float(np.dot(w, values) / total)
-
-    d_r = mean(digamma(r + x) - share_active * np.log(alpha + T) - share_dropped * np.log(alpha + t_x))
-    d_r += np.log(alpha) - digamma(r)
-    d_alpha = r / alpha - mean((r + x) * (share_active / (alpha + T) + share_dropped / (alpha + t_x)))
-    d_a = digamma(a + b) + mean(share_dropped / a - digamma(a + b + x))
-    d_b = digamma(a + b) - digamma(b) + mean(
-        digamma(b + x) - digamma(a + b + x) - share_dropped / (b + x_pos - 1.0)
+    d_r = dot(w_x, digamma(r + ux)) - digamma(r) + np.log(alpha)
+    d_r -= dot(w, share_active * log_a_T + share_dropped * log_a_tx)
+    alpha_T = np.exp(-log_a_T)
+    alpha_tx = np.exp(-log_a_tx)
+    d_alpha = r / alpha - dot(w, (r + x) * (share_active * alpha_T + share_dropped * alpha_tx))
+    d_a = digamma(a + b) + dot(w_dropped_x, np.full_like(ux, 1.0 / a)) - dot(w_x, digamma(a + b + ux))
+    d_b = digamma(a + b) - digamma(b) + float(
+        dot(w_x, digamma(b + ux) - digamma(a + b + ux)) - dot(w_dropped_x, 1.0 / (b + np.maximum(ux, 1.0) - 1.0))
     )
     gradient = np.array([d_r, d_alpha, d_a, d_b]) * params
-    return -mean(ll), -gradient
+    return -ll, -gradient
 
 
 class BetaGeoModel:
@@ -129,13 +169,11 @@ class BetaGeoModel:
         # Times are rescaled so the oldest customer has age 1: the optimiser then starts near the optimum
         # whatever the time unit, and only alpha carries the unit back.
         scale = 1.0 / float(gT.max())
-        log_params, converged = minimise_with_gradient(
-            lambda p: _negative_mean_log_likelihood(p, gx, gt_x * scale, gT * scale, grouped.weights),
-            np.zeros(4),
-        )
+        data = _Patterns.build(gx, gt_x * scale, gT * scale, grouped.weights)
+        log_params, converged = minimise_with_gradient(lambda p: _negative_mean_log_likelihood(p, data), np.zeros(4))
         r, alpha, a, b = np.exp(log_params)
         fitted = np.array([r, alpha / scale, a, b])
-        log_likelihood = float(np.dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT)))
+        log_likelihood = dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT))
         self._params = BetaGeoParams(
             r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b),
             log_likelihood=log_likelihood, n_customers=int(round(grouped.weights.sum())), converged=converged,
@@ -175,13 +213,32 @@ class BetaGeoModel:
         of order one. That term depends on (x, T) only, so it is evaluated once per distinct pair.
         """
         x, t_x, age = check_rfm(frequency, recency, T)
+        per_pair, index = self._purchases_per_pair(as_float(horizons, "horizons"), x, age)
+        return np.asarray(per_pair[:, index] * self._probability_alive(x, t_x, age), dtype=np.float64)
+
+    def expected_purchases_combination(
+        self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """sum_h coefficients[h] * E[purchases in (T, T + horizons[h]]], per customer.
+
+        Linear combinations (discounted monthly increments for lifetime value) are formed per distinct
+        (x, T) pair before being spread to customers, so ten million customers cost one gather, not twelve.
+        """
+        x, t_x, age = check_rfm(frequency, recency, T)
+        per_pair, index = self._purchases_per_pair(as_float(horizons, "horizons"), x, age)
+        combined = np.einsum("h,hp->p", as_float(coefficients, "coefficients"), per_pair)
+        return np.asarray(combined[index] * self._probability_alive(x, t_x, age), dtype=np.float64)
+
+    def _purchases_per_pair(
+        self, horizons: FloatArray, x: FloatArray, T: FloatArray
+    ) -> tuple[FloatArray, IntArray]:
+        """FHL (10) without its P(active) factor, per distinct (x, T) pair: (values[h, pair], pair index)."""
         r, alpha, a, b = self.params.as_array()
-        ux, uT, index = unique_pairs(x, age)
-        horizon = as_float(horizons, "horizons")[:, None]
+        ux, uT, index = unique_pairs(x, T)
+        horizon = horizons[:, None]
         z = horizon / (alpha + uT + horizon)
         euler = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + ux - 1.0, z)
-        per_pair = (a + b + ux - 1.0) / (a - 1.0) * (1.0 - euler)
-        return np.asarray(per_pair[:, index] * self._probability_alive(x, t_x, age), dtype=np.float64)
+        return (a + b + ux - 1.0) / (a - 1.0) * (1.0 - euler), index
 
     def next_purchase(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, level: float = 0.8, given_alive: bool = False

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from ._arrays import ArrayLike, FloatArray, as_float, group_rows
+from ._arrays import ArrayLike, FloatArray, GroupedRows, as_float, dot, unique_values
 from ._optimize import minimise_with_gradient
 
 
@@ -47,20 +47,51 @@ def log_likelihood_terms(params: FloatArray, x: FloatArray, m: FloatArray) -> Fl
     )
 
 
-def _negative_mean_log_likelihood(
-    log_params: FloatArray, x: FloatArray, m: FloatArray, w: FloatArray
-) -> tuple[float, FloatArray]:
+@dataclass(frozen=True, slots=True)
+class _SpendData:
+    """Repeat customers' spend with everything that does not depend on the parameters precomputed.
+
+    Only log(x m + v) and 1/(x m + v) need a pass over the rows per evaluation; the gamma-function terms
+    depend on x alone and are evaluated once per distinct x.
+    """
+
+    xm: FloatArray
+    w: FloatArray
+    wx: FloatArray
+    x_values: FloatArray
+    w_per_x: FloatArray
+    wx_log_xm: float
+    w_log_m: float
+
+    @classmethod
+    def build(cls, x: FloatArray, m: FloatArray, weights: FloatArray) -> _SpendData:
+        w = weights / weights.sum()
+        x_values, x_index = unique_values(x)
+        return cls(
+            xm=x * m, w=w, wx=w * x, x_values=x_values,
+            w_per_x=np.bincount(x_index, weights=w, minlength=x_values.shape[0]),
+            wx_log_xm=dot(w * x, np.log(m) + np.log(x)), w_log_m=dot(w, np.log(m)),
+        )
+
+
+def _negative_mean_log_likelihood(log_params: FloatArray, data: _SpendData) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood (note 025, 1a) and its gradient with respect to the log-parameters."""
     params = np.exp(log_params)
     p, q, v = params
-    total = w.sum()
-    ll = log_likelihood_terms(params, x, m)
-    log_xm_v = np.log(x * m + v)
-    psi_pxq = digamma(p * x + q)
-    d_p = np.dot(w, x * (psi_pxq - digamma(p * x) + np.log(m) + np.log(x) - log_xm_v)) / total
-    d_q = np.dot(w, psi_pxq - log_xm_v) / total - digamma(q) + np.log(v)
-    d_v = q / v - np.dot(w, (p * x + q) / (x * m + v)) / total
+    ux, wx_ = data.x_values, data.w_per_x
+    log_total = np.log(data.xm + v)
+    inverse_total = 1.0 / (data.xm + v)
+    wx_log, w_log = dot(data.wx, log_total), dot(data.w, log_total)
+    ll = (
+        dot(wx_, gammaln(p * ux + q) - gammaln(p * ux)) - gammaln(q) + q * np.log(v)
+        + p * data.wx_log_xm - data.w_log_m - p * wx_log - q * w_log
+    )
+    psi_pxq = digamma(p * ux + q)
+    d_p = dot(wx_ * ux, psi_pxq - digamma(p * ux)) + data.wx_log_xm - wx_log
+    d_q = dot(wx_, psi_pxq) - digamma(q) + np.log(v) - w_log
+    d_v = q / v - p * dot(data.wx, inverse_total) - q * dot(data.w, inverse_total)
     gradient = np.array([d_p, d_q, d_v]) * params
-    return -float(np.dot(w, ll) / total), -gradient
+    return -ll, -gradient
 
 
 def _check_spend(frequency: ArrayLike, monetary_value: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -97,17 +128,17 @@ class GammaGammaModel:
         keep = (x > 0) & (m > 0)
         if not keep.any():
             raise ValueError("the Gamma-Gamma model needs customers with repeat purchases and spend")
-        grouped = group_rows(x[keep], m[keep], weights=w[keep])
+        # Spend is continuous, so rows are not grouped: the objective is already linear in the rows.
+        grouped = GroupedRows(columns=(x[keep], m[keep]), weights=w[keep])
         gx, gm = grouped.columns
         scale = float(np.average(gm, weights=grouped.weights))
-        log_params, converged = minimise_with_gradient(
-            lambda lp: _negative_mean_log_likelihood(lp, gx, gm / scale, grouped.weights), np.zeros(3)
-        )
+        data = _SpendData.build(gx, gm / scale, grouped.weights)
+        log_params, converged = minimise_with_gradient(lambda lp: _negative_mean_log_likelihood(lp, data), np.zeros(3))
         p, q, v = np.exp(log_params)
         fitted = np.array([p, q, v * scale])
         self._params = GammaGammaParams(
             p=float(p), q=float(q), v=float(v * scale),
-            log_likelihood=float(np.dot(grouped.weights, log_likelihood_terms(fitted, gx, gm))),
+            log_likelihood=dot(grouped.weights, log_likelihood_terms(fitted, gx, gm)),
             n_customers=int(round(grouped.weights.sum())), converged=converged,
         )
         return self._params

@@ -19,8 +19,8 @@ from .gamma_gamma import GammaGammaModel
 class TransactionModel(Protocol):
     """What a purchase-count model (BG/NBD, Pareto/NBD) offers the value computation."""
 
-    def expected_purchases_curve(
-        self, horizons: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    def expected_purchases_combination(
+        self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> FloatArray: ...
 
 
@@ -50,9 +50,9 @@ def customer_lifetime_value(
     """
     if months < 1:
         raise ValueError("months must be at least 1")
-    horizons = np.arange(0, months + 1, dtype=np.float64) * days_per_month
-    cumulative = transaction_model.expected_purchases_curve(horizons, frequency, recency, T)
-    per_month = np.diff(cumulative, axis=0)
+    horizons = np.arange(1, months + 1, dtype=np.float64) * days_per_month
     discount = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
-    spend = spend_model.expected_average_spend(frequency, monetary_value)
-    return np.asarray(spend * (discount @ per_month), dtype=np.float64)
+    # sum_i d_i (E(h_i) - E(h_{i-1})) with E(h_0) = 0 equals sum_i (d_i - d_{i+1}) E(h_i), d_{months+1} = 0.
+    coefficients = discount - np.append(discount[1:], 0.0)
+    purchases = transaction_model.expected_purchases_combination(horizons, coefficients, frequency, recency, T)
+    return np.asarray(spend_model.expected_average_spend(frequency, monetary_value) * purchases, dtype=np.float64)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from ._arrays import ArrayLike, FloatArray, check_rfm, group_rows
+from ._arrays import ArrayLike, FloatArray, check_rfm, dot, group_rows
 from ._optimize import minimise_without_gradient
 
 
@@ -108,7 +108,7 @@ class ParetoNBDModel:
 
         def objective(log_params: FloatArray) -> float:
             terms = log_likelihood_terms(np.exp(log_params), gx, gt_x * scale, gT * scale)
-            value = -float(np.dot(grouped.weights, terms)) / total
+            value = -dot(grouped.weights, terms) / total
             return value if np.isfinite(value) else np.inf
 
         log_params, converged = minimise_without_gradient(objective, np.zeros(4))
@@ -116,7 +116,7 @@ class ParetoNBDModel:
         fitted = np.array([r, alpha / scale, s, beta / scale])
         self._params = ParetoNBDParams(
             r=float(r), alpha=float(alpha / scale), s=float(s), beta=float(beta / scale),
-            log_likelihood=float(np.dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT))),
+            log_likelihood=dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT)),
             n_customers=int(round(total)), converged=converged,
         )
         return self._params
@@ -150,3 +150,10 @@ class ParetoNBDModel:
         log_growth = np.log1p(horizon / (beta + age))
         bracket = log_growth if abs(s - 1.0) < 1e-12 else -np.expm1(-(s - 1.0) * log_growth) / (s - 1.0)
         return np.asarray(alive * (r + x) * (beta + age) / (alpha + age) * bracket, dtype=np.float64)
+
+    def expected_purchases_combination(
+        self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """sum_h coefficients[h] * E[purchases in (T, T + horizons[h]]], per customer."""
+        curve = self.expected_purchases_curve(horizons, frequency, recency, T)
+        return np.asarray(np.einsum("h,hn->n", np.asarray(coefficients, dtype=np.float64), curve), dtype=np.float64)

@@ -52,7 +52,7 @@ def summarise_transactions(
         empty = np.zeros(0)
         return CustomerSummary(ids, empty, empty.copy(), empty.copy(), empty.copy())
 
-    order = np.lexsort((days, ids))
+    order = _customer_day_order(ids, days)
     ids, days, values = ids[order], days[order], values[order]
     new_customer = np.empty(ids.shape[0], dtype=bool)
     new_customer[0] = True
@@ -79,3 +79,18 @@ def summarise_transactions(
         T=end - period_days[first_period],
         monetary_value=monetary,
     )
+
+
+def _customer_day_order(ids: npt.NDArray[np.generic], days: FloatArray) -> npt.NDArray[np.intp]:
+    """Permutation sorting rows by (customer, day).
+
+    Integer ids and whole days pack into one int64 key whose argsort is several times faster than a
+    two-key ``np.lexsort``; other id types fall back to ``np.lexsort``.
+    """
+    if np.issubdtype(ids.dtype, np.integer):
+        low_id, low_day = int(ids.min()), float(days.min())
+        span_days = int(days.max() - low_day) + 1
+        if (int(ids.max()) - low_id + 1) * span_days < 2**62:
+            key = (ids.astype(np.int64) - low_id) * span_days + (days - low_day).astype(np.int64)
+            return np.argsort(key)
+    return np.lexsort((days, ids))
