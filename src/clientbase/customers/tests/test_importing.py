@@ -1,0 +1,111 @@
+"""Importing a customer base from real XLSX and CSV files (R10.3)."""
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from clientbase.access.actor import SYSTEM
+from clientbase.customers.importing import Problem, import_customers
+from clientbase.customers.models import Customer, ProfileChange
+from clientbase.identity.models import Identifier
+
+CLIENT_HEADER = ["Код", "Фамилия", "Имя", "Отчество", "Моб. телефон", "E-mail", "Дата рождения", "Город", "Пол",
+                 "Карта", "Комментарий", "Любимый напиток"]
+GOOD = [
+    [1, "Петров", "Иван", "Сергеевич", "8 (916) 123-45-67", "Ivan@Mail.ru", dt.datetime(1990, 5, 1), "Москва", "М",
+     "1234 5678", "постоянный"],
+    [2, "Смирнова", "Ольга", None, 79031112233, None, "14.07.1985", "Казань", "ж", None, None],
+    [3, "Петров", None, None, "+7 916 123 45 67", None, "1990-05-01", None, None, None, "тот же Иван"],
+    [4, "Козлов", "Пётр", None, None, "petr@example.com", None, "Тула", None, None, None],
+]
+BAD = [
+    [5, "Зайцев", "Олег", None, "12345", None, "31.02.1990", None, "X", None, None],  # phone, date, gender
+    [6, "Волков", "Антон", None, "+79165550000", "not-an-email", "01/05/1990", None, None, None, None],
+    [7, 12345, "Нина", None, "+79165551111", None, 33000, None, None, None, None],  # number as name, as date
+    [None, "Без", "Контактов", None, None, None, None, None, None, None, None],  # nothing to recognise
+]
+EXPECTED_BAD = {
+    ("Клиенты", 6, "Моб. телефон"), ("Клиенты", 6, "Дата рождения"), ("Клиенты", 6, "Пол"),
+    ("Клиенты", 7, "E-mail"), ("Клиенты", 7, "Дата рождения"),
+    ("Клиенты", 8, "Фамилия"), ("Клиенты", 8, "Дата рождения"),
+    ("Клиенты", 9, ""), ("Телефоны", 4, "Код"),
+}
+
+
+def workbook(path: Path) -> Path:
+    book = Workbook()
+    clients = book.active
+    assert clients is not None
+    clients.title = "Клиенты"
+    clients.append(CLIENT_HEADER)
+    for row in GOOD + BAD:
+        clients.append(row)
+    phones = book.create_sheet("Телефоны")
+    phones.append(["Код", "Телефон", "Тип"])
+    phones.append([1, "+7 (903) 000-11-22", "рабочий"])
+    phones.append([2, "8-916-777-66-55", "домашний"])
+    phones.append([99, "+79160000099", "чужой"])  # no such client
+    contracts = book.create_sheet("Договоры")
+    contracts.append(["Код", "Номер договора", "Дата договора"])
+    contracts.append([4, "Д-17", dt.datetime(2024, 2, 1)])
+    book.save(path)
+    return path
+
+
+def counts() -> tuple[int, int, int]:
+    return Customer.objects.count(), Identifier.objects.count(), ProfileChange.objects.count()
+
+
+def test_valid_rows_mode_reports_every_bad_cell_and_reimport_changes_nothing(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "base.xlsx")
+    problems: list[Problem] = []
+    result = import_customers(path, actor=SYSTEM, mode="valid-rows", report=problems.append)
+    assert {(p.sheet, p.row, p.column) for p in problems if p.rejected} == EXPECTED_BAD
+    assert [p.column for p in problems if not p.rejected] == ["Любимый напиток"]
+    assert (result.created, result.rejected_rows, result.stored) == (3, 5, True)
+    ivan = Customer.objects.get(identifiers__kind="phone", identifiers__value="+79161234567")
+    assert (ivan.first_name, ivan.birth_date, ivan.gender, ivan.notes) == ("Иван", dt.date(1990, 5, 1), "male",
+                                                                           "тот же Иван")
+    assert set(ivan.identifiers.values_list("kind", "value", "label")) == {
+        ("external", "import:1", ""), ("external", "import:3", ""), ("phone", "+79161234567", ""),
+        ("email", "ivan@mail.ru", ""), ("card", "12345678", ""), ("phone", "+79030001122", "рабочий")}
+    olga = Customer.objects.get(identifiers__value="+79031112233")
+    assert olga.birth_date == dt.date(1985, 7, 14)
+    assert Identifier.objects.filter(value="contract:Д-17", label="2024-02-01").exists()
+    before = counts()
+    again = import_customers(path, actor=SYSTEM, mode="valid-rows")
+    assert counts() == before
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 6)  # per sheet: 3 + 2 + 1
+
+
+def test_all_or_nothing_stores_nothing_when_a_row_is_bad(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "base.xlsx")
+    problems: list[Problem] = []
+    result = import_customers(path, actor=SYSTEM, mode="all-or-nothing", report=problems.append)
+    assert {(p.sheet, p.row, p.column) for p in problems if p.rejected} == EXPECTED_BAD
+    assert not result.stored and counts() == (0, 0, 0)
+
+
+def test_dry_run_stores_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "clean.csv"
+    path.write_text("Фамилия;Имя;Телефон;Дата рождения\nИванов;Пётр;8 916 100-00-01;02.03.1970\n", "utf-8")
+    result = import_customers(path, actor=SYSTEM, dry_run=True)
+    assert (result.created, result.stored) == (1, False) and counts() == (0, 0, 0)
+
+
+def test_cp1251_csv_with_english_headers_mapping_and_updates(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("ФИО;Phone;DOB;Drink\nСидоров Павел Ильич;+7 916 200-00-02;1980-12-31;латте\n"
+                     "Сидоров Павел;89162000002;;\n".encode("cp1251"))
+    mapping = {"columns": {"Drink": None, "DOB": "birth_date"}}
+    problems: list[Problem] = []
+    result = import_customers(path, actor=SYSTEM, mapping=mapping, report=problems.append)
+    assert problems == [] and result.created == 1
+    customer = Customer.objects.get()
+    assert (customer.last_name, customer.first_name, customer.middle_name, customer.birth_date) == (
+        "Сидоров", "Павел", "Ильич", dt.date(1980, 12, 31))
+    path.write_bytes("ФИО;Phone\nСидоров Павел Ильич;+79162000002\nНовиков Ян;+79162000003\n".encode("cp1251"))
+    result = import_customers(path, actor=SYSTEM, mapping=mapping)
+    assert (result.created, result.unchanged) == (1, 1)
+    assert Customer.objects.get(pk=customer.pk).birth_date == dt.date(1980, 12, 31)  # empty never erases
