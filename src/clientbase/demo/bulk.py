@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Model
 
 Row = tuple[Any, ...]
+_encode = json.JSONEncoder().encode
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,14 @@ def _copy(cursor: Any, target: _Target, rows: list[Row]) -> None:
 
 def dumps(value: Any) -> str:
     """JSON text the way Django's JSONField writes it (ASCII-escaped), so raw and ORM rows look alike."""
-    return json.dumps(value)
+    if not value:
+        return "[]" if isinstance(value, list) else "{}" if isinstance(value, dict) else _encode(value)
+    return _encode(value)
 
 
 def stamp(moment: datetime) -> str:
     """A naive-UTC datetime as column text; both engines' Django sessions run in UTC."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.replace(microsecond=0).isoformat(" ")
 
 
 def next_customer_id() -> int:

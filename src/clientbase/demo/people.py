@@ -6,9 +6,12 @@ of (seed, chunk, position) and the same seed always gives the same people.
 """
 
 import math
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -18,7 +21,6 @@ from clientbase.demo import names
 from clientbase.demo.bulk import Batch, load, next_customer_id, sync_customer_ids
 from clientbase.demo.business import CITIES, company_count
 from clientbase.demo.person_rows import PersonRows
-from clientbase.demo.staff import tag_ids, team_owners
 from clientbase.demo.stages import DemoContext
 
 STAGE = "people"
@@ -28,6 +30,7 @@ HISTORY_DAYS = 3 * 365   # customers joined over the last three years, more of t
 AGE_BANDS = ((18, 25, 0.20), (25, 35, 0.32), (35, 45, 0.23), (45, 55, 0.13), (55, 65, 0.08), (65, 76, 0.04))
 FEMALE_SHARE = 0.56
 UNIFORMS = 40
+PIPELINE_FROM = 4   # chunks; fewer are generated in-process (a worker costs a second to start)
 
 
 def _zipf(n: int, flatten: float = 6.0) -> np.ndarray:
@@ -102,20 +105,71 @@ def build_chunk(ctx: DemoContext, lex: Lexicon, chunk: int, start: int, size: in
     return batch
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """Everything a chunk depends on; plain data, so a worker process can rebuild any chunk from it."""
+
+    seed: int
+    customers: int
+    anchor: date
+    first_id: int
+    chunk_size: int
+    owners: dict[str, tuple[int, int]]
+    tags: dict[str, int]
+
+    @property
+    def population(self) -> int:
+        return people_count(self.customers)
+
+
+_WORKSHOP: list[tuple[Recipe, Lexicon, PersonRows]] = []   # this process's tools for the current recipe
+
+
+def generate(recipe: Recipe, chunk: int) -> Batch:
+    """The rows of chunk number ``chunk``: a pure function of the recipe."""
+    if not _WORKSHOP or _WORKSHOP[0][0] != recipe:
+        lex = Lexicon.build()
+        _WORKSHOP[:] = [(recipe, lex, PersonRows(recipe.anchor, lex.keys, recipe.owners, recipe.tags))]
+    _, lex, writer = _WORKSHOP[0]
+    ctx = DemoContext(seed=recipe.seed, customers=recipe.customers, anchor=recipe.anchor, password="")
+    start = chunk * recipe.chunk_size
+    size = min(recipe.chunk_size, recipe.population - start)
+    return build_chunk(ctx, lex, chunk, start, size, recipe.first_id, recipe.population, writer)
+
+
+def batches(recipe: Recipe, first_chunk: int) -> Iterator[tuple[int, Batch]]:
+    """Chunks in order. Many chunks are generated in a second process, one or two ahead of the
+    loader, so the two cores generate and write at the same time; memory stays a few chunks."""
+    chunks = range(first_chunk, math.ceil(recipe.population / recipe.chunk_size))
+    if len(chunks) < PIPELINE_FROM:
+        yield from ((chunk, generate(recipe, chunk)) for chunk in chunks)
+        return
+    # spawn, not fork: a forked child would share the parent's open database connection.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        ahead: deque[tuple[int, Future[Batch]]] = deque()
+        for chunk in chunks:
+            ahead.append((chunk, pool.submit(generate, recipe, chunk)))
+            if len(ahead) > 2:
+                done, future = ahead.popleft()
+                yield done, future.result()
+        while ahead:
+            done, future = ahead.popleft()
+            yield done, future.result()
+
+
 def run(ctx: DemoContext) -> dict[str, int]:
-    population = people_count(ctx.customers)
-    first_id = int(ctx.resume.get("first_id") or next_customer_id())
+    # Imported here: the generator must stay importable in a worker process where Django is not set up.
+    from clientbase.demo.staff import tag_ids, team_owners
+
+    recipe = Recipe(ctx.seed, ctx.customers, ctx.anchor, int(ctx.resume.get("first_id") or next_customer_id()),
+                    CHUNK, team_owners(), tag_ids())
     counts: Counter[str] = Counter(ctx.resume.get("counts", {}))
-    lex = Lexicon.build()
-    writer = PersonRows(ctx.anchor, lex.keys, team_owners(), tag_ids())
-    chunks = math.ceil(population / CHUNK)
-    for chunk in range(int(ctx.resume.get("next_chunk", 0)), chunks):
-        start = chunk * CHUNK
-        batch = build_chunk(ctx, lex, chunk, start, min(CHUNK, population - start), first_id, population, writer)
+    chunks = math.ceil(recipe.population / CHUNK)
+    for chunk, batch in batches(recipe, int(ctx.resume.get("next_chunk", 0))):
         counts.update({table: len(rows) for table, rows in batch.rows.items()})
         load(batch)
-        ctx.checkpoint({"first_id": first_id, "next_chunk": chunk + 1, "counts": dict(counts)})
+        ctx.checkpoint({"first_id": recipe.first_id, "next_chunk": chunk + 1, "counts": dict(counts)})
         if chunks > 1:
-            ctx.log(f"    people: {min(start + CHUNK, population):,} of {population:,}")
+            ctx.log(f"    people: {min((chunk + 1) * CHUNK, recipe.population):,} of {recipe.population:,}")
     sync_customer_ids()
     return dict(counts)

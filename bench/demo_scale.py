@@ -1,0 +1,109 @@
+"""How fast the demo generator fills a fresh database, and how much memory it needs.
+
+    python bench/demo_scale.py --size 1000000 --db sqlite
+    python bench/demo_scale.py --size 1000000 --db postgres   # needs PostgreSQL on 127.0.0.1:5432
+
+SQLite goes to a fresh temporary file; PostgreSQL to a fresh database created here and dropped at
+the end. The schema is migrated first (not timed). The last line of output is one JSON object.
+Targets (issue 2): 1,000,000 customers in under 3 minutes and under 1 GB peak memory on 2 cores.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET_SECONDS = 180
+TARGET_MB = 1024
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _prepare(db: str, workdir: Path) -> str | None:
+    """Point clientbase at a fresh database before Django starts; return the PG name to drop later."""
+    os.environ["CLIENTBASE_HOME"] = str(workdir)
+    os.environ.pop("CLIENTBASE_TESTING", None)
+    if db == "sqlite":
+        os.environ.pop("CLIENTBASE_DATABASE_URL", None)
+        os.environ["CLIENTBASE_SQLITE_PATH"] = str(workdir / "bench.sqlite3")
+        return None
+    name = f"cb_bench_demo_{os.getpid()}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/{name}"
+    return name
+
+
+def _run(size: int, seed: int, workdir: Path) -> dict[str, Any]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from clientbase.cli import setup_django
+
+    setup_django()
+    from django.core.management import call_command
+
+    from clientbase.demo.setup import ensure_demo
+
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    migrated = time.perf_counter()
+    ensure_demo(customers=size, seed=seed, progress=True, path=workdir / "demo.json")
+    seconds = time.perf_counter() - migrated
+    state = json.loads((workdir / "demo.json").read_text(encoding="utf-8"))
+    stages = next(iter(state["databases"].values()))["stages"]
+    rows: dict[str, int] = {}
+    for record in stages.values():
+        for table, count in record.get("rows", {}).items():
+            rows[table] = rows.get(table, 0) + count
+    from django.db import connections
+
+    connections.close_all()
+    return {"migrate_seconds": migrated - started, "seconds": seconds, "rows": rows,
+            "stages": {name: record.get("seconds") for name, record in stages.items()}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="cb-bench-demo-"))
+    pg_name = _prepare(args.db, workdir)
+    try:
+        result = _run(args.size, args.seed, workdir)
+    finally:
+        if pg_name:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(workdir, ignore_errors=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux reports KiB
+    all_rows = sum(result["rows"].values())
+    seconds = result["seconds"]
+    print(f"\n{'table':<18}{'rows':>12}")
+    for table, count in sorted(result["rows"].items()):
+        print(f"{table:<18}{count:>12,}")
+    print(f"{'all rows':<18}{all_rows:>12,}")
+    print(f"stages (s): {result['stages']}; migrate {result['migrate_seconds']:.1f} s (not counted)")
+    print(f"{args.size:,} customers on {args.db} in {seconds:.1f} s: {args.size / seconds:,.0f} customers/s, "
+          f"{all_rows / seconds:,.0f} rows/s, peak {peak_mb:,.0f} MB")
+    print(json.dumps({
+        "bench": "demo_scale", "db": args.db, "customers": args.size, "rows": all_rows,
+        "seconds": round(seconds, 1), "customers_per_s": round(args.size / seconds),
+        "rows_per_s": round(all_rows / seconds), "peak_mb": round(peak_mb), "target_seconds": TARGET_SECONDS,
+        "target_mb": TARGET_MB, "ratio_to_target": round(seconds / TARGET_SECONDS, 3),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
