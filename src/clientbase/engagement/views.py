@@ -12,7 +12,7 @@ from clientbase.engagement import contact
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirmation button (link scanners must not unsubscribe people); POST records it."""
     try:
-        signing.loads(token, salt=contact.UNSUBSCRIBE_SALT)
+        contact.check_token(token)
     except signing.BadSignature:
         return HttpResponseBadRequest("This unsubscribe link is not valid.")
     if request.method != "POST":

@@ -1,29 +1,13 @@
 """The outbox against real servers on loopback: messages arrive, once, even after a worker dies."""
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
-from django.test import override_settings
 
 from clientbase.core.clock import now
 from clientbase.engagement import outbox
 from clientbase.engagement.channels.email import message_id
 from clientbase.engagement.models import Message, MessageStatus
 from clientbase.engagement.tests.builders import configure, contact_rules, make_contact, make_message
-from clientbase.engagement.tests.servers import Mailbox, Provider, http_provider, smtp_server
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server() as (box, port), override_settings(CLIENTBASE_SMTP={"host": "127.0.0.1", "port": port, "timeout": 5}):
-        yield box
-
-
-@pytest.fixture
-def provider() -> Iterator[tuple[Provider, str]]:
-    with http_provider() as running:
-        yield running
+from clientbase.engagement.tests.servers import Mailbox, Provider
 
 
 def test_email_arrives_once_over_real_smtp(mailbox: Mailbox) -> None:
