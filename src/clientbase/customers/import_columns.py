@@ -36,7 +36,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "contract_date": ("дата договора", "contract date", "дата"),
     # Orders
     "order_id": ("номер заказа", "заказ", "order", "order id", "order number", "чек", "номер чека"),
-    "date": ("дата заказа", "дата покупки", "order date", "date", "дата и время"),
+    "date": ("дата", "дата заказа", "дата покупки", "order date", "date", "дата и время"),
     "sku": ("артикул", "sku", "код товара", "product code"),
     "product": ("товар", "наименование", "product", "product name", "item"),
     "category": ("категория", "category", "группа"),

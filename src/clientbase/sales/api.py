@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from ninja import Router
 
 from clientbase.api import require
@@ -146,3 +146,19 @@ def customer_figures(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     actor = require(request, "orders:read")
     access_customer(actor, customer_id)
     return figures_out(selectors.figures_of(customer_id))
+
+
+@router.get("/export/{kind}", summary="Export customers, orders or figures (CSV or XLSX); needs 'export'")
+def export_table(request: HttpRequest, kind: str, format: str = "csv") -> FileResponse:
+    import tempfile
+
+    from clientbase.sales.exporting import export
+
+    actor = require(request, "export")
+    # A spooled file keeps small exports in memory and spills big ones to disk, never to RAM whole.
+    target = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115  (FileResponse closes it)
+    export(kind, format, target, actor=actor)  # type: ignore[arg-type]
+    target.seek(0)
+    content_type = ("text/csv; charset=utf-8" if format == "csv" else
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(target, as_attachment=True, filename=f"{kind}.{format}", content_type=content_type)

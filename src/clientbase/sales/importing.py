@@ -1,0 +1,213 @@
+"""Importing order history from CSV or Excel (R10.3), streaming, in batches.
+
+One row is one order line; consecutive rows with the same order number make one order. The customer
+is found by the phone, e-mail, card or import key of the order's first line (import customers first).
+Amounts are written in roubles (``250`` or ``250,50``) and stored in kopecks. Orders are stored with
+source ``import``, so importing the same orders again finds them and changes nothing. Figures of the
+customers a batch touched are recomputed from their orders in the same transaction.
+"""
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clientbase.core.errors import DomainValidationError
+from clientbase.core.tabular import Sheet
+from clientbase.customers import import_columns as columns
+from clientbase.customers.importing import MODES, ImportResult, Problem, plan_sheets, sheet_rows
+from clientbase.identity.models import Identifier
+from clientbase.identity.rules import normalize
+from clientbase.sales import figures, rules, services
+from clientbase.sales.models import Order, OrderLine, OrderStatusChange
+
+BATCH = 2000
+SOURCE = "import"
+
+
+@dataclass
+class OrderRows:
+    sheet: str
+    first_row: int
+    number: str
+    placed_at: dt.datetime | None = None
+    store: str = ""
+    identifiers: list[tuple[str, str]] = field(default_factory=list)
+    lines: list[rules.LineIn] = field(default_factory=list)
+    bad: bool = False
+
+
+class OrderImporter:
+    def __init__(self, *, region: str, report: Callable[[Problem], None], result: ImportResult) -> None:
+        self.region, self.sink, self.result = region, report, result
+        self.tz = timezone.get_default_timezone()
+        self.seen: set[str] = set()  # numbers met in this file: a number met twice means unsorted lines
+
+    def report(self, problem: Problem) -> None:
+        self.result.problems += problem.rejected
+        if len(self.result.first_problems) < 500:
+            self.result.first_problems.append(problem)
+        self.sink(problem)
+
+    def add_line(self, order: OrderRows, sheet: Sheet, row: int, values: list[Any], mapped: dict[int, str]) -> None:
+        cells: dict[str, Any] = {}
+        for index, name in mapped.items():
+            value = values[index] if index < len(values) else None
+            try:
+                cells[name] = self._cell(name, value, order, first=not order.lines and not order.bad)
+            except (columns.CellError, DomainValidationError) as exc:
+                message = exc.errors[0].message if isinstance(exc, DomainValidationError) else str(exc)
+                self.report(Problem(sheet.name, row, sheet.header[index], "" if value is None else str(value),
+                                    message))
+                order.bad = True
+        if order.bad:
+            return
+        if not cells.get("sku"):
+            self.report(Problem(sheet.name, row, "", "", "A line needs an SKU column value."))
+            order.bad = True
+            return
+        price, quantity, discount = cells.get("price", 0), cells.get("quantity", 1), cells.get("discount", 0)
+        if discount > price * quantity:
+            self.report(Problem(sheet.name, row, "", str(discount), "The discount is more than the line's amount."))
+            order.bad = True
+            return
+        order.lines.append(rules.LineIn(cells["sku"], cells.get("product") or cells["sku"],
+                                        cells.get("category", ""), quantity, price, cells.get("cost", 0),
+                                        discount, False))
+
+    def _cell(self, name: str, value: Any, order: OrderRows, *, first: bool) -> Any:
+        if name in ("price", "cost", "discount"):
+            return columns.money(value)
+        if name == "quantity":
+            return columns.integer(value, minimum=1) if value not in (None, "") else 1
+        if name in ("sku", "order_id"):
+            return columns.code(value)[:64]
+        if name in ("product", "category", "store"):
+            return columns.text(value, 200 if name == "product" else 100)
+        if not first:
+            return None  # the order's date and customer come from its first line
+        if name == "date":
+            order.placed_at = columns.moment(value, self.tz)
+        elif name in ("phone", "email", "card", "key"):
+            raw = columns.code(value) if name != "email" else columns.text(value, 254)
+            if raw:
+                kind = "external" if name == "key" else name
+                text = f"import:{raw}" if name == "key" else normalize(name, raw, region=self.region, field=name)
+                order.identifiers.append((kind, text))
+        return None
+
+    def finish(self, order: OrderRows) -> OrderRows | None:
+        if order.bad:
+            self.result.rejected_rows += 1
+            return None
+        repeated = order.number in self.seen
+        self.seen.add(order.number)
+        reason = ("The order has no number." if not order.number else
+                  "This order's lines are not next to each other; sort the file by order number." if repeated else
+                  "The order has no date." if order.placed_at is None else
+                  "Nothing to find the customer by: give a phone, e-mail, card or key." if not order.identifiers
+                  else "")
+        if reason:
+            self._refuse(order, reason)
+            return None
+        return order
+
+    def _refuse(self, order: OrderRows, reason: str) -> None:
+        self.result.rejected_rows += 1
+        self.report(Problem(order.sheet, order.first_row, "", order.number, reason))
+
+    def apply(self, batch: list[OrderRows]) -> None:
+        known = set(Order.objects.filter(source=SOURCE, number__in=[o.number for o in batch])
+                    .values_list("number", flat=True))
+        owners = {(k, v): c for k, v, c in Identifier.objects.filter(
+            value__in={v for o in batch for _, v in o.identifiers}).values_list("kind", "value", "customer_id")}
+        fresh: list[tuple[OrderRows, int]] = []
+        for order in batch:
+            customer_ids = {owners[i] for i in order.identifiers if i in owners}
+            if order.number in known:
+                self.result.unchanged += 1
+            elif len(customer_ids) != 1:
+                self._refuse(order, "No customer has these identifiers; import the customers first."
+                             if not customer_ids else "The identifiers belong to different customers.")
+            else:
+                fresh.append((order, customer_ids.pop()))
+        products = services.products_for([line for order, _ in fresh for line in order.lines])
+        orders = [Order(customer_id=cid, source=SOURCE, number=o.number, store=o.store, status="completed",
+                        payment_status="paid", placed_at=_when(o),
+                        items=sum(li.quantity for li in o.lines),
+                        gross_amount=sum(li.price * li.quantity for li in o.lines),
+                        discount_amount=sum(li.discount for li in o.lines),
+                        cost_amount=sum(li.cost * li.quantity for li in o.lines)) for o, cid in fresh]
+        Order.objects.bulk_create(orders)
+        OrderLine.objects.bulk_create([
+            OrderLine(order=order, product=products[li.sku], quantity=li.quantity, price=li.price, cost=li.cost,
+                      discount=li.discount) for order, (rows, _) in zip(orders, fresh, strict=True)
+            for li in rows.lines])
+        OrderStatusChange.objects.bulk_create([OrderStatusChange(order=o, status="completed", at=o.placed_at,
+                                                                 source=SOURCE) for o in orders])
+        figures.recompute_customers([cid for _, cid in fresh])
+        self.result.created += len(orders)
+
+
+def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: str = "all-or-nothing",
+                  dry_run: bool = False, region: str = "RU", report: Callable[[Problem], None] = lambda p: None,
+                  progress: Callable[[int], None] = lambda n: None) -> ImportResult:
+    """Import order lines from ``path``; ``result.created`` counts orders, ``rows`` lines."""
+    if mode not in MODES:
+        raise DomainValidationError.single("mode", f"Must be one of {', '.join(MODES)}.")
+    mapping = mapping or {}
+    result = ImportResult()
+    importer = OrderImporter(region=region, report=report, result=result)
+    plan = plan_sheets(path, mapping, "orders")
+    whole = mode == "all-or-nothing" or dry_run
+    with transaction.atomic() if whole else contextlib.nullcontext():
+        batch: list[OrderRows] = []
+        current: OrderRows | None = None
+        for sheet, _, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
+            if not any(v not in (None, "") for v in values):
+                continue
+            result.rows += 1
+            number = _order_number(values, mapped)
+            if current is None or number != current.number or sheet.name != current.sheet:
+                if current is not None and (done := importer.finish(current)):
+                    batch.append(done)
+                current = OrderRows(sheet.name, row, number)
+                if len(batch) >= BATCH:
+                    _flush(importer, batch, whole)
+                    progress(result.rows)
+                    batch = []
+            importer.add_line(current, sheet, row, values, mapped)
+        if current is not None and (done := importer.finish(current)):
+            batch.append(done)
+        if batch:
+            _flush(importer, batch, whole)
+        progress(result.rows)
+        result.stored = not dry_run and not (mode == "all-or-nothing" and result.rejected_rows)
+        if whole and not result.stored:
+            transaction.set_rollback(True)
+    return result
+
+
+def _when(order: OrderRows) -> dt.datetime:
+    assert order.placed_at is not None, "finish() refuses orders without a date"
+    return order.placed_at
+
+
+def _order_number(values: list[Any], mapped: dict[int, str]) -> str:
+    for index, name in mapped.items():
+        if name == "order_id" and index < len(values) and values[index] not in (None, ""):
+            try:
+                return columns.code(values[index])[:64]
+            except columns.CellError:
+                return str(values[index])
+    return ""
+
+
+def _flush(importer: OrderImporter, batch: list[OrderRows], whole: bool) -> None:
+    with contextlib.nullcontext() if whole else transaction.atomic():
+        importer.apply(batch)

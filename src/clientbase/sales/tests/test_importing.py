@@ -1,0 +1,53 @@
+"""Importing order history from real CSV and XLSX files."""
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from clientbase.customers.importing import Problem
+from clientbase.customers.tests.builders import make_customer
+from clientbase.sales import figures
+from clientbase.sales.importing import import_orders
+from clientbase.sales.models import CustomerFigures, Order, OrderLine
+
+
+def test_orders_csv_groups_lines_reports_bad_cells_and_reimport_is_a_noop(tmp_path: Path) -> None:
+    ivan = make_customer(phone="+79161234567")
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "Номер заказа;Дата;Телефон;Артикул;Товар;Категория;Количество;Цена;Скидка\n"
+        "A-1;01.03.2025 09:30;8 916 123-45-67;LATTE;Латте;coffee;2;250;0\n"
+        "A-1;;;CAKE;Чизкейк;desserts;1;300,50;50\n"
+        "A-2;2025-03-05;+79161234567;TEA;Чай;tea;1,5;120;0\n"
+        "A-3;05.03.2025;+79990000000;TEA;Чай;tea;1;120;0\n"
+        "A-4;07.03.2025;89161234567;TEA;Чай;tea;1;120;0\n", "utf-8")
+    problems: list[Problem] = []
+    result = import_orders(path, mode="valid-rows", report=problems.append)
+    assert [(p.row, p.column) for p in problems] == [(4, "Количество"), (5, "")]
+    assert (result.created, result.rejected_rows, result.rows) == (2, 2, 5)
+    order = Order.objects.get(number="A-1")
+    assert (order.customer_id, order.gross_amount, order.discount_amount, order.items) == (ivan.pk, 80050, 5000, 3)
+    assert order.placed_at == dt.datetime(2025, 3, 1, 6, 30, tzinfo=dt.UTC)  # 09:30 Moscow
+    row = CustomerFigures.objects.get(pk=ivan.pk)
+    assert (row.orders, row.total_spend) == (2, 80050 - 5000 + 12000)
+    assert list(figures.drift([ivan.pk])) == []
+    lines = OrderLine.objects.count()
+    again = import_orders(path, mode="valid-rows")
+    assert (again.created, again.unchanged, OrderLine.objects.count()) == (0, 2, lines)
+
+
+def test_all_or_nothing_xlsx_with_excel_dates(tmp_path: Path) -> None:
+    make_customer(phone="+79161234567")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Заказы"
+    sheet.append(["Order", "Date", "Phone", "SKU", "Qty", "Price"])
+    sheet.append(["B-1", dt.datetime(2025, 1, 2, 10, 0), 79161234567, "BEANS", 1, 990])
+    sheet.append(["B-2", "yesterday", 79161234567, "BEANS", 1, 990])
+    book.save(tmp_path / "orders.xlsx")
+    problems: list[Problem] = []
+    result = import_orders(tmp_path / "orders.xlsx", report=problems.append)
+    assert [(p.sheet, p.row, p.column, p.value) for p in problems] == [("Заказы", 3, "Date", "yesterday")]
+    assert not result.stored and Order.objects.count() == 0
