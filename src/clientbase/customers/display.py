@@ -7,13 +7,27 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from clientbase.customers.models import ContactRole, Customer, DateKind
+from clientbase.customers.models import Channel, ContactRole, Customer, DateKind
 from clientbase.identity.models import IdentifierKind
 
 WEEKDAYS = [
     (1, gettext_lazy("Mon")), (2, gettext_lazy("Tue")), (3, gettext_lazy("Wed")), (4, gettext_lazy("Thu")),
     (5, gettext_lazy("Fri")), (6, gettext_lazy("Sat")), (7, gettext_lazy("Sun")),
 ]
+
+
+# Channels a change can arrive through (ProfileChange.channel), beyond the contact channels.
+CHANGE_CHANNELS = {
+    "web": gettext_lazy("web"), "api": gettext_lazy("API"), "system": gettext_lazy("system"),
+    "import": gettext_lazy("import"), "cli": gettext_lazy("command line"),
+}
+SPECIAL_FIELDS = {"created": gettext_lazy("profile created"), "merged_into": gettext_lazy("merged into")}
+
+
+def channel_label(channel: str) -> str:
+    if channel in CHANGE_CHANNELS:
+        return str(CHANGE_CHANNELS[channel])
+    return _choice_label(Channel, channel)
 
 
 def age(birth_date: dt.date | None, today: dt.date) -> int | None:
@@ -41,6 +55,8 @@ def field_label(field: str, custom_labels: dict[str, str]) -> str:
         return f"{_('Important date')}: {_choice_label(DateKind, rest)}"
     if head == "contact_people" and rest:
         return f"{_('Contact person')}: {_choice_label(ContactRole, rest)}"
+    if field in SPECIAL_FIELDS:
+        return str(SPECIAL_FIELDS[field])
     try:
         return str(getattr(Customer._meta.get_field(head), "verbose_name", field))
     except FieldDoesNotExist:
