@@ -88,7 +88,8 @@ def expire_points(program: Program, *, at: datetime | None = None) -> ExpiryResu
     at = at or now()
     result = ExpiryResult()
     _expire(program, due_lots(program, at), at, "lot expired", result)
-    _expire(program, inactive_lots(program, at), at, "no purchase for the inactivity period", result)
+    if program.inactivity_expiry_days:
+        _expire(program, inactive_lots(program, at), at, "no purchase for the inactivity period", result)
     result.warned = warn_expiring(program, at=at)
     return result
 
