@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1
 
-from ._arrays import ArrayLike, FloatArray, check_rfm, dot, group_rows
+from ._arrays import ArrayLike, FloatArray, IntArray, check_rfm, dot, group_rows, unique_pairs
 from ._optimize import minimise_without_gradient
 
 
@@ -57,26 +57,49 @@ def _log_tail_integral(params: FloatArray, x: FloatArray, u: FloatArray) -> Floa
 
 
 def _log_likelihood_branches(
-    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, tails: _TailPairs | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(common factor, log "active at T" branch, log "died in (t_x, T]" branch) of the likelihood (FH 18).
 
     L = G * [(alpha+T)^-(r+x) (beta+T)^-s + s (I(t_x) - I(T))]; the difference of the two tail integrals is
-    taken in log space, and is -inf (no mass) when t_x == T.
+    taken in log space, and is -inf (no mass) when t_x == T. ``tails`` evaluates I once per distinct
+    (x, t_x) and (x, T) pair, which is what makes fits on day-granular data cheap.
     """
     r, alpha, s, beta = params
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     active = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    from_last = _log_tail_integral(params, x, t_x)
-    from_end = _log_tail_integral(params, x, T)
+    if tails is None:
+        from_last = _log_tail_integral(params, x, t_x)
+        from_end = _log_tail_integral(params, x, T)
+    else:
+        from_last = _log_tail_integral(params, tails.last_x, tails.last_u)[tails.last_index]
+        from_end = _log_tail_integral(params, tails.end_x, tails.end_u)[tails.end_index]
     with np.errstate(divide="ignore"):
         died = np.log(s) + from_last + np.log(-np.expm1(np.minimum(from_end - from_last, 0.0)))
     return common, active, died
 
 
-def log_likelihood_terms(params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+@dataclass(frozen=True, slots=True)
+class _TailPairs:
+    """Distinct (x, t_x) and (x, T) pairs of a data set, with each row's index into them."""
+
+    last_x: FloatArray
+    last_u: FloatArray
+    last_index: IntArray
+    end_x: FloatArray
+    end_u: FloatArray
+    end_index: IntArray
+
+    @classmethod
+    def build(cls, x: FloatArray, t_x: FloatArray, T: FloatArray) -> _TailPairs:
+        return cls(*unique_pairs(x, t_x), *unique_pairs(x, T))
+
+
+def log_likelihood_terms(
+    params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray, tails: _TailPairs | None = None
+) -> FloatArray:
     """Per-customer log-likelihood (FH 18)."""
-    common, active, died = _log_likelihood_branches(params, x, t_x, T)
+    common, active, died = _log_likelihood_branches(params, x, t_x, T, tails)
     return np.asarray(common + np.logaddexp(active, died), dtype=np.float64)
 
 
@@ -95,21 +118,24 @@ class ParetoNBDModel:
     def fit(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
     ) -> ParetoNBDParams:
-        """Maximum-likelihood fit over distinct (x, t_x, T) patterns (Nelder-Mead then BFGS, log-parameters).
+        """Maximum-likelihood fit over distinct (x, t_x, T) patterns, in log-parameters.
 
-        The likelihood has no cheap analytic gradient (derivatives of 2F1 in its parameters), so the simplex
-        finds the basin and a quasi-Newton polish on numerical gradients tightens the optimum.
+        The likelihood has no cheap analytic gradient (derivatives of 2F1 in its parameters), so BFGS runs
+        on finite-difference gradients, with Nelder-Mead as the fallback (see ``minimise_without_gradient``).
         """
         x, t_x, age = check_rfm(frequency, recency, T)
         grouped = group_rows(x, t_x, age, weights=weights)
         gx, gt_x, gT = grouped.columns
         scale = 1.0 / float(gT.max())
         total = float(grouped.weights.sum())
+        scaled_t_x, scaled_T = gt_x * scale, gT * scale
+        tails = _TailPairs.build(gx, scaled_t_x, scaled_T)
 
         def objective(log_params: FloatArray) -> float:
-            terms = log_likelihood_terms(np.exp(log_params), gx, gt_x * scale, gT * scale)
+            terms = log_likelihood_terms(np.exp(log_params), gx, scaled_t_x, scaled_T, tails)
             value = -dot(grouped.weights, terms) / total
-            return value if np.isfinite(value) else np.inf
+            # A large finite value (not inf) keeps the line search working when a step leaves the domain.
+            return value if np.isfinite(value) else 1e10
 
         log_params, converged = minimise_without_gradient(objective, np.zeros(4))
         r, alpha, s, beta = np.exp(log_params)
