@@ -102,15 +102,23 @@ def _merge_consents(survivor: Customer, absorbed: Customer, merge: Merge) -> Non
     merge.created_consents = created
 
 
-def _notify(customer_ids: list[int]) -> None:
+def notify_participants(customer_ids: list[int]) -> None:
+    """Each distinct ``after_change`` once (several participants of one domain often share one)."""
+    called: list[object] = []
     for participant in participants():
-        if participant.after_change is not None:
+        if participant.after_change is not None and participant.after_change not in called:
+            called.append(participant.after_change)
             participant.after_change(customer_ids)
 
 
 @transaction.atomic
-def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, reason: str = "") -> Merge:
-    """Move everything of ``absorbed`` to ``survivor`` and leave ``absorbed`` as a tombstone."""
+def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, reason: str = "",
+                    notify: bool = True) -> Merge:
+    """Move everything of ``absorbed`` to ``survivor`` and leave ``absorbed`` as a tombstone.
+
+    ``notify=False`` skips the participants' ``after_change``: a caller merging many pairs in one
+    transaction (bulk ingest) calls ``notify_participants`` once with every customer id instead.
+    """
     lock_identity()
     survivor.refresh_from_db()
     absorbed.refresh_from_db()
@@ -139,5 +147,6 @@ def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, rea
     survivor.save()
     ProfileChange.objects.bulk_create(rows)
     merge.save(update_fields=["moved", "overwritten", "created_consents"])
-    _notify([survivor.pk, absorbed.pk])
+    if notify:
+        notify_participants([survivor.pk, absorbed.pk])
     return merge

@@ -17,7 +17,7 @@ from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange, Tag
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
-from clientbase.identity.merges import CONSENT, EVENT, IDENTIFIER, _model, _notify
+from clientbase.identity.merges import CONSENT, EVENT, IDENTIFIER, _model, notify_participants
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
 from clientbase.identity.services import lock_identity
@@ -123,5 +123,5 @@ def unmerge(merge: Merge, *, actor: Actor) -> Merge:
     merge.unmerged_at = now()
     merge.unmerged_by_id = actor.user_id
     merge.save(update_fields=["unmerged_at", "unmerged_by"])
-    _notify([survivor.pk, absorbed.pk])
+    notify_participants([survivor.pk, absorbed.pk])
     return merge

@@ -1,0 +1,209 @@
+"""Bulk event ingest throughput against the raw insert floor, and single-event API latency.
+
+    python bench/ingest.py --size 1000000 --db sqlite
+    python bench/ingest.py --size 1000000 --db postgres      # PostgreSQL on 127.0.0.1:5432
+    python bench/ingest.py --api-latency --db sqlite         # p99 of POST /api/v1/events at 200 req/s
+
+A fresh database each run (a temporary SQLite file, or a PostgreSQL database created and dropped
+here). Generated events: about 30% introduce new people (some as two half-profiles: phone only and
+email only), about 5% link the two halves of a person and so merge two customers, the rest come from
+known people. Events go through ``ingest_events`` in batches of ``--batch`` (the bulk path). The floor
+is ``bulk_create`` of the same event rows into the same table in the same batches. Last line: JSON.
+Targets (issue 3): >= 20,000 events/s on SQLite; >= 1/3 of the floor; API p99 < 20 ms.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+FIRST_NAMES = ["Иван", "Анна", "Ольга", "Пётр", "Мария", "Сергей", "Елена", "Дмитрий"]
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _prepare(db: str, workdir: Path) -> str | None:
+    os.environ["CLIENTBASE_HOME"] = str(workdir)
+    os.environ.pop("CLIENTBASE_TESTING", None)
+    if db == "sqlite":
+        os.environ.pop("CLIENTBASE_DATABASE_URL", None)
+        os.environ["CLIENTBASE_SQLITE_PATH"] = str(workdir / "bench.sqlite3")
+        return None
+    name = f"cb_bench_ingest_{os.getpid()}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/{name}"
+    return name
+
+
+class Generator:
+    """Deterministic synthetic traffic; person ``n`` has phone +7900nnnnnnn and email pn@bench.ru."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.people = 0
+        self.split_waiting: list[int] = []  # half-profiles created, halves not yet linked
+        self.counter = 0
+
+    def _event(self, identifiers: dict[str, str], traits: dict[str, str] | None = None) -> dict[str, Any]:
+        self.counter += 1
+        kind = self.rng.random()
+        event: dict[str, Any] = {
+            "id": f"b{self.counter}", "source": "bench", "type": "message" if kind < 0.3 else "visit",
+            "channel": "site_chat" if kind < 0.3 else "web",
+            "occurred_at": f"2026-{1 + self.counter % 12:02d}-{1 + self.counter % 28:02d}T10:00:00+03:00",
+            "identifiers": identifiers, "data": {"direction": "inbound", "text": "Здравствуйте"} if kind < 0.3 else {},
+        }
+        if traits:
+            event["traits"] = traits
+        return event
+
+    @staticmethod
+    def phone(n: int) -> str:
+        return f"+7900{n:07d}"
+
+    @staticmethod
+    def email(n: int) -> str:
+        return f"p{n}@bench.ru"
+
+    def next(self) -> list[dict[str, Any]]:
+        roll = self.rng.random()
+        if roll < 0.20 or self.people < 100:
+            self.people += 1
+            n = self.people
+            return [self._event({"phone": self.phone(n), "email": self.email(n)},
+                                {"first_name": self.rng.choice(FIRST_NAMES)})]
+        if roll < 0.25:  # a person seen twice, once by phone and once by email: two customers, 10% of events
+            self.people += 1
+            n = self.people
+            self.split_waiting.append(n)
+            return [self._event({"phone": self.phone(n)}), self._event({"email": self.email(n)})]
+        if roll < 0.30 and len(self.split_waiting) > 50:  # the link: one merge
+            n = self.split_waiting.pop(self.rng.randrange(len(self.split_waiting) - 50))
+            return [self._event({"phone": self.phone(n), "email": self.email(n)})]
+        n = self.rng.randint(1, self.people)
+        return [self._event({"phone": self.phone(n)} if self.rng.random() < 0.7 else {"email": self.email(n)})]
+
+    def batches(self, size: int, batch: int) -> Iterator[list[dict[str, Any]]]:
+        produced, current = 0, []
+        while produced < size:
+            for event in self.next():
+                if produced >= size:
+                    break
+                current.append(event)
+                produced += 1
+                if len(current) == batch:
+                    yield current
+                    current = []
+        if current:
+            yield current
+
+
+def _setup() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from clientbase.cli import setup_django
+
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _ingest(size: int, batch: int, seed: int) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    from clientbase.access.actor import SYSTEM
+    from clientbase.interactions.ingest import ingest_events
+
+    totals: dict[str, int] = {}
+    elapsed = 0.0
+    with tqdm(total=size, unit="ev", desc="ingest") as bar:
+        for events in Generator(seed).batches(size, batch):
+            started = time.perf_counter()
+            report = ingest_events(events, actor=SYSTEM)
+            elapsed += time.perf_counter() - started
+            for key, value in report.counts().items():
+                totals[key] = totals.get(key, 0) + value
+            bar.update(len(events))
+    return {"seconds": round(elapsed, 2), "events_per_s": round(size / elapsed), **totals}
+
+
+def _floor(size: int, batch: int, seed: int) -> dict[str, Any]:
+    """The same event rows, bulk-inserted into the same table with no resolution at all."""
+    from django.db import transaction
+    from django.utils.dateparse import parse_datetime
+
+    from clientbase.core.clock import now
+    from clientbase.customers.models import Customer
+    from clientbase.interactions.models import Event
+
+    customer_id = Customer.objects.values_list("pk", flat=True).first()
+    elapsed = 0.0
+    for events in Generator(seed).batches(size, batch):
+        received = now()
+        rows = [Event(source="floor", external_id=e["id"], type=e["type"], channel=e["channel"],
+                      occurred_at=parse_datetime(e["occurred_at"]), received_at=received, customer_id=customer_id,
+                      identifiers=[f"{k}:{v}" for k, v in e["identifiers"].items()], traits=e.get("traits", {}),
+                      data=e["data"]) for e in events]
+        started = time.perf_counter()
+        with transaction.atomic():
+            Event.objects.bulk_create(rows, batch_size=1000)
+        elapsed += time.perf_counter() - started
+    return {"seconds": round(elapsed, 2), "events_per_s": round(size / elapsed)}
+
+
+def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
+    _setup()
+    from django.db import connection
+
+    ingest = _ingest(args.size, args.batch, args.seed)
+    floor = _floor(args.size, args.batch, args.seed)
+    return {"bench": "ingest", "db": connection.vendor, "size": args.size, "batch": args.batch,
+            "ingest": ingest, "floor": floor, "ratio_to_floor": round(ingest["events_per_s"] / floor["events_per_s"], 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--api-latency", action="store_true", help="measure single-event API latency instead")
+    parser.add_argument("--rate", type=int, default=200, help="requests per second for --api-latency")
+    parser.add_argument("--requests", type=int, default=4000, help="requests sent for --api-latency")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="cb-bench-ingest-"))
+    pg_name = _prepare(args.db, workdir)
+    try:
+        if args.api_latency:
+            from bench_api_latency import run_latency  # type: ignore[import-not-found]
+
+            result = run_latency(args, workdir)
+        else:
+            result = run_throughput(args)
+    finally:
+        if pg_name:
+            from django.db import connections
+
+            connections.close_all()
+            _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
