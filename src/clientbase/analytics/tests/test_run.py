@@ -1,0 +1,67 @@
+import datetime as dt
+
+import numpy as np
+
+from clientbase.analytics import loaders
+from clientbase.analytics.scores import CustomerScore, ModelRun
+from clientbase.analytics.scoring import ScoringSettings
+from clientbase.analytics.services import run_scoring
+from clientbase.analytics.tests.builders import make_business, make_orders
+from clientbase.customers.models import Customer
+
+FAST = ScoringSettings(compare_pareto=False)
+
+
+def test_load_purchases_round_trip_local_days_and_net_amounts() -> None:
+    customer = Customer.objects.create(first_name="A")
+    make_orders(customer=customer, days=[dt.date(2025, 3, 1), dt.date(2025, 3, 4)], amount=12345)
+    make_orders(customer=customer, days=[dt.date(2025, 3, 5)], status="cancelled")
+    purchases = loaders.load_purchases()
+    assert purchases.customer_id.tolist() == [customer.pk, customer.pk]
+    assert sorted(purchases.day.tolist()) == [loaders.day_number(dt.date(2025, 3, 1)),
+                                              loaders.day_number(dt.date(2025, 3, 4))]
+    assert purchases.amount.tolist() == [12345, 12345]
+    assert loaders.dates_of(np.array([purchases.day.min(), np.inf])) == [dt.date(2025, 3, 1), None]
+
+
+def test_late_evening_utc_purchase_counts_on_the_moscow_day() -> None:
+    customer = Customer.objects.create(first_name="A")
+    make_orders(customer=customer, days=[dt.date(2025, 3, 1)])
+    from clientbase.sales.models import Order
+    Order.objects.update(placed_at=dt.datetime(2025, 3, 1, 22, 30, tzinfo=dt.UTC))  # 01:30 on 2 March in Moscow
+    assert loaders.load_purchases().day.tolist() == [loaders.day_number(dt.date(2025, 3, 2))]
+
+
+def test_run_stores_one_score_per_buying_customer_with_the_run_version() -> None:
+    people = make_business(customers=40)
+    idle = Customer.objects.create(first_name="Never bought")
+    run = run_scoring(as_of=dt.date(2026, 2, 5), settings=FAST)
+    assert run.status == "done"
+    assert run.customers == 40 == CustomerScore.objects.count()
+    assert set(CustomerScore.objects.values_list("model_version", flat=True)) == {run.version}
+    assert not CustomerScore.objects.filter(customer=idle).exists()
+    assert set(run.params) == {"bgnbd", "gamma_gamma"}
+    score = CustomerScore.objects.get(customer=people[0])
+    assert 0.0 <= score.probability_alive <= 1.0
+    assert score.clv > 0 and score.expected_purchases_90 > 0
+    assert score.next_purchase_at is not None and score.why
+    assert 1 <= score.recency_score <= 5
+
+
+def test_a_second_run_replaces_scores_and_drops_customers_without_purchases() -> None:
+    make_business(customers=12)
+    first = run_scoring(as_of=dt.date(2026, 2, 5), settings=FAST)
+    from clientbase.sales.models import Order
+    gone = Order.objects.order_by("customer_id").first()
+    assert gone is not None
+    Order.objects.filter(customer_id=gone.customer_id).delete()
+    second = run_scoring(as_of=dt.date(2026, 2, 6), settings=FAST)
+    assert second.version != first.version
+    assert CustomerScore.objects.count() == 11
+    assert set(CustomerScore.objects.values_list("model_version", flat=True)) == {second.version}
+    assert ModelRun.objects.count() == 2
+
+
+def test_run_on_an_empty_base_records_an_empty_run() -> None:
+    run = run_scoring(as_of=dt.date(2026, 2, 5), settings=FAST)
+    assert run.status == "empty" and CustomerScore.objects.count() == 0
