@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.customers import display, selectors
+from clientbase.customers.models import ContactRole, CustomerKind, CustomFieldDefinition
 from clientbase.customers.models import Customer as CustomerModel
-from clientbase.customers.models import CustomerKind, CustomFieldDefinition
 from clientbase.identity.models import IdentifierKind
 from clientbase.web.cards import register_card_section
 
@@ -26,7 +26,8 @@ def _company(customer: CustomerModel, actor: Actor) -> dict[str, Any] | None:
         + [link.company_id for link in customer.companies.all()]).values_list("pk", flat=True))
     if customer.kind == CustomerKind.COMPANY:
         people = [link for link in customer.contact_people.all() if link.person_id in visible]
-        return {"is_company": True, "people": people}
+        return {"is_company": True, "people": people, "roles": ContactRole.choices,
+                "can_write": actor.has_scope("customers:write") and customer.merged_into_id is None}
     companies = [link for link in customer.companies.all() if link.company_id in visible]
     return {"is_company": False, "companies": companies} if companies else None
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:customer_id>/", views.card, name="card"),
     path("<int:customer_id>/edit/", views.edit, name="edit"),
     path("<int:customer_id>/history/", views.history, name="history"),
+    path("<int:customer_id>/contact-people/", views.add_contact_person, name="add_contact_person"),
 ]

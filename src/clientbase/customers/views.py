@@ -6,12 +6,14 @@ customer the actor may not see is a 404), call the services, and render.
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import exceptions as django_exceptions
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clientbase.access.actor import Actor, actor_for_user
@@ -37,8 +39,12 @@ HISTORY_PAGE = 25
 SEARCH_LIMIT = 50
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, channel="web")
+def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
+    """The logged-in staff member as an Actor; 403 when their role lacks ``scope``."""
+    actor = actor_for_user(request.user, channel="web")
+    if not actor.has_scope(scope):
+        raise django_exceptions.PermissionDenied(f"Needs the {scope} permission.")
+    return actor
 
 
 def _customer(actor: Actor, customer_id: int) -> Customer:
@@ -106,7 +112,7 @@ def _form_context(request: HttpRequest, form: ProfileForm, actor: Actor, **extra
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = _actor(request, "customers:write")
     if request.method == "GET":
         form = ProfileForm(None, customer=None, can_choose_team=actor.sees_all)
         return render(request, "customers/form.html", _form_context(request, form, actor))
@@ -126,18 +132,40 @@ def create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def quick_create(request: HttpRequest) -> HttpResponse:
     """Registration from one phone number (R1.7, R10.5); the rest of the profile comes later."""
+    actor = _actor(request, "customers:write")
     phone = request.POST.get("phone", "").strip() if request.method == "POST" else ""
     errors: list[str] = []
     if request.method == "POST":
         try:
             customer = services.create_customer({"identifiers": [{"kind": "phone", "value": phone}]},
-                                                actor=_actor(request), source="web:quick")
+                                                actor=actor, source="web:quick")
         except DomainValidationError as exc:
             errors = [e.message for e in exc.errors]
         else:
             return redirect("customers:card", customer.pk)
     return render(request, "customers/quick.html", {"phone": phone, "errors": errors},
                   status=422 if errors else 200)
+
+
+@login_required
+@require_http_methods(["POST"])
+def add_contact_person(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """Link a person, found by phone, email or name, to a company as director, accountant, …"""
+    actor = _actor(request, "customers:write")
+    company = _customer(actor, customer_id)
+    query = request.POST.get("person", "").strip()
+    people = [c for c in selectors.search(actor, query, limit=5) if c.kind == CustomerKind.PERSON]
+    if len(people) != 1:
+        messages.error(request, _("Nobody found by “%(query)s”.") % {"query": query} if not people
+                       else _("Several people match “%(query)s”; type their phone or email.") % {"query": query})
+        return redirect("customers:card", company.pk)
+    try:
+        services.add_contact_person(company, people[0], role=request.POST.get("role", ""),
+                                    title=request.POST.get("title", "").strip()[:100], actor=actor, source="web")
+    except DomainValidationError as exc:
+        for error in exc.errors:
+            messages.error(request, _(error.message))
+    return redirect("customers:card", company.pk)
 
 
 def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
@@ -168,7 +196,7 @@ def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = _actor(request, "customers:write")
     customer = _customer(actor, customer_id)
     post = request.POST if request.method == "POST" else None
     form = ProfileForm(post, customer=customer, can_choose_team=actor.sees_all)

@@ -255,3 +255,33 @@ def test_quick_registration_from_one_phone() -> None:
     assert customer.team is not None and customer.team.name == "North"
     response = client.post("/customers/quick/", {"phone": "не телефон"})
     assert response.status_code == 422 and Customer.objects.count() == 1
+
+
+def test_contact_person_linked_from_the_company_card() -> None:
+    company = make_customer(phone=None, kind="company", legal_name="ООО Ромашка")
+    person = make_customer(phone="+79165550001", last_name="Кузнецов", first_name="Пётр")
+    client = logged_in()
+    card = client.get(f"/customers/{company.pk}/").content.decode()
+    assert f'action="/customers/{company.pk}/contact-people/"' in card
+    response = client.post(f"/customers/{company.pk}/contact-people/",
+                           {"person": "8 916 555-00-01", "role": "director", "title": "Генеральный директор"})
+    assert response.status_code == 302
+    link = ContactPerson.objects.get()
+    assert (link.company_id, link.person_id, link.role, link.title) == (company.pk, person.pk, "director",
+                                                                        "Генеральный директор")
+    response = client.post(f"/customers/{company.pk}/contact-people/", {"person": "Никтоев", "role": "director"},
+                           follow=True)
+    assert "Nobody found" in response.content.decode() and ContactPerson.objects.count() == 1
+
+
+def test_a_user_without_a_staff_role_is_refused() -> None:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username="visitor", password=PASSWORD)
+    customer = make_customer()
+    client = Client()
+    client.login(username="visitor", password=PASSWORD)
+    assert client.get("/customers/", {"q": "Петров"}).status_code == 403
+    assert client.get(f"/customers/{customer.pk}/").status_code == 403
+    assert client.post("/customers/quick/", {"phone": "+79160000077"}).status_code == 403
+    assert Customer.objects.count() == 1 and user.pk
