@@ -6,6 +6,7 @@ class EngagementConfig(AppConfig):
     label = "engagement"
 
     def ready(self) -> None:
+        from clientbase.engagement import handlers  # noqa: F401  (registers the review handler)
         from clientbase.identity.participants import Participant, register
 
         # Messages and tasks follow their customer on merge; unmerge sends back what the merge moved.

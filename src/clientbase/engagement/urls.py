@@ -6,4 +6,9 @@ app_name = "engagement"
 
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("why/<str:token>/", views.survey, name="survey"),
+    path("my-day/", views.my_day, name="my_day"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("tasks/<int:task_id>/finish/", views.finish_task, name="finish_task"),
+    path("customers/<int:customer_id>/churn-reason/", views.churn_reason, name="churn_reason"),
 ]

@@ -1,11 +1,25 @@
-"""Pages: the public unsubscribe link; staff pages for the day's tasks and the calendar."""
+"""Pages: the public unsubscribe and churn-survey links; staff pages for the day, the week, churn reasons."""
 
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
-from clientbase.engagement import contact
+from clientbase.access.actor import Actor, actor_for_user
+from clientbase.core.clock import now
+from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.customers.models import Customer
+from clientbase.customers.selectors import access_customer
+from clientbase.engagement import contact, retention, selectors, services
+from clientbase.engagement.triggers import business_today
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_for_user(request.user, channel="web")
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session or a CSRF token.
@@ -19,3 +33,65 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "engagement/unsubscribe.html", {"token": token, "done": False})
     _, channel = contact.unsubscribe(token)
     return render(request, "engagement/unsubscribe.html", {"token": token, "done": True, "channel": channel})
+
+
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The short "why did you leave?" survey a customer opens from a message (public, signed link)."""
+    try:
+        customer = Customer.objects.get(pk=retention.survey_customer(token))
+    except (signing.BadSignature, Customer.DoesNotExist):
+        return HttpResponseBadRequest("This survey link is not valid.")
+    if request.method == "POST":
+        try:
+            services.record_churn_reason(customer, reason=request.POST.get("reason", ""),
+                                         comment=request.POST.get("comment", ""), source="survey")
+        except DomainValidationError as exc:
+            return render(request, "engagement/survey.html", {"choices": services.CHURN_REASONS.items(),
+                                                               "error": str(exc)}, status=422)
+        return render(request, "engagement/survey.html", {"done": True})
+    return render(request, "engagement/survey.html", {"choices": services.CHURN_REASONS.items()})
+
+
+@login_required
+@require_POST
+def churn_reason(request: HttpRequest, customer_id: int) -> HttpResponse:
+    try:
+        customer = access_customer(_actor(request), customer_id)
+        services.record_churn_reason(customer, reason=request.POST.get("reason", ""),
+                                     comment=request.POST.get("comment", ""), source="manager")
+    except NotFound:
+        raise Http404 from None
+    except DomainValidationError as exc:
+        return HttpResponseBadRequest(str(exc))
+    return redirect("customers:card", customer_id)
+
+
+@login_required
+def my_day(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    day = business_today(now())
+    return render(request, "engagement/my_day.html", {"day": day, **selectors.my_day(actor, day)})
+
+
+@login_required
+def calendar(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        day = date.fromisoformat(request.GET.get("week", "")) if request.GET.get("week") else business_today(now())
+    except ValueError:
+        day = business_today(now())
+    monday = selectors.week_start(day)
+    everyone = request.GET.get("everyone") == "1"
+    return render(request, "engagement/calendar.html", {
+        "monday": monday, "days": selectors.calendar_week(actor, monday, everyone=everyone), "everyone": everyone,
+        "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7)})
+
+
+@login_required
+@require_POST
+def finish_task(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        services.finish_task(_actor(request), task_id, status=request.POST.get("status", "done"))
+    except NotFound:
+        raise Http404 from None
+    return redirect(request.POST.get("next") or "engagement:my_day")

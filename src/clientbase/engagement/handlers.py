@@ -1,0 +1,39 @@
+"""Reactions at ingest time: a negative review (rating 1–2) is an immediate task for the owner (R3.5).
+
+Runs inside the event's transaction (interactions.handlers), so the task exists exactly when the
+event does; the task's idempotency key is the event id, so a re-delivered event adds nothing.
+"""
+
+from typing import Any
+
+from clientbase.access.actor import SYSTEM
+from clientbase.core.clock import now
+from clientbase.engagement.models import TaskKind, Trigger, TriggerKind
+from clientbase.interactions.handlers import handles
+
+NEGATIVE_AT_MOST = 2
+
+
+def _rating(data: dict[str, Any]) -> int | None:
+    try:
+        return int(data.get("rating"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+@handles("review")
+def on_review(event: Any, customer: Any) -> None:
+    rating = _rating(event.data or {})
+    if rating is None or rating > NEGATIVE_AT_MOST:
+        return
+    from clientbase.engagement import outbox, services
+
+    for trigger in Trigger.objects.filter(kind=TriggerKind.NEGATIVE_REVIEW, enabled=True):
+        comment = str((event.data or {}).get("comment", ""))[:120]
+        services.create_task(customer, kind=trigger.task_kind or TaskKind.CALL, actor=SYSTEM, due_at=now(),
+                             title=f"Negative review {rating}★: {comment}".strip(), source=f"trigger:{trigger.pk}",
+                             idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}")
+        if trigger.template_key:
+            outbox.enqueue(customer, idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}",
+                           kind="transactional", template_key=trigger.template_key,
+                           source=f"trigger:{trigger.pk}")
