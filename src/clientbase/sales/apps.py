@@ -10,7 +10,7 @@ class SalesConfig(AppConfig):
         from clientbase.sales import handlers  # noqa: F401  (registers the event handlers)
         from clientbase.sales.figures import recompute_customers
 
-        # Orders and carts move with their customer on merge; unmerge sends back the rows the merge
-        # moved and leaves later ones with the survivor (follows="event" once interactions.Event exists).
-        register(Participant("sales.Order", after_change=recompute_customers))
-        register(Participant("sales.AbandonedCart", after_change=recompute_customers))
+        # Orders and carts move with their customer on merge; on unmerge the rows the merge moved go
+        # back, and rows made later go wherever the event that created them goes.
+        register(Participant("sales.Order", follows="event", after_change=recompute_customers))
+        register(Participant("sales.AbandonedCart", follows="event", after_change=recompute_customers))

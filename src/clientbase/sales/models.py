@@ -91,8 +91,9 @@ class Order(models.Model):
     gross_amount = models.BigIntegerField(default=0)
     discount_amount = models.BigIntegerField(default=0)
     cost_amount = models.BigIntegerField(default=0)
-    # The ingested event that created the order (interactions.Event id; a FK once that model exists).
-    source_event_id = models.BigIntegerField(null=True, blank=True)
+    # The ingested event that created the order: after an unmerge the order follows its event's customer.
+    event = models.ForeignKey("interactions.Event", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -170,7 +171,8 @@ class AbandonedCart(models.Model):
     lines = models.JSONField(default=list)
     amount = models.BigIntegerField(default=0)
     at = models.DateTimeField()
-    source_event_id = models.BigIntegerField(null=True, blank=True)
+    event = models.ForeignKey("interactions.Event", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
 
     class Meta:
         constraints = [

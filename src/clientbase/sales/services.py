@@ -69,7 +69,7 @@ def record_purchase(customer: Customer, data: Any, *, source: str, occurred_at: 
     order = Order(customer=customer, source=source, number=purchase.order_id, store=purchase.store,
                   channel=channel, currency=purchase.currency, status=status,
                   payment_status=purchase.payment_status, paid_with_points=purchase.paid_with_points,
-                  placed_at=occurred_at, source_event_id=event_id)
+                  placed_at=occurred_at, event_id=event_id)
     lines = [OrderLine(product=products[li.sku], quantity=li.quantity, price=li.price, cost=li.cost,
                        discount=li.discount, reward=li.reward) for li in purchase.lines]
     order.items = sum(li.quantity for li in lines)
@@ -196,7 +196,7 @@ def record_abandoned_cart(customer: Customer, data: Any, *, source: str, occurre
         raise DomainValidationError(errors)
     amount = sum(li.price * li.quantity - li.discount for li in parsed if li is not None)
     cart = AbandonedCart.objects.create(customer=customer, source=source, cart_id=cart_id, lines=raw_lines,
-                                        amount=amount, at=occurred_at, source_event_id=event_id)
+                                        amount=amount, at=occurred_at, event_id=event_id)
     figures.add_abandoned(customer.pk)
     return cart
 
