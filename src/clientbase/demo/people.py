@@ -18,7 +18,7 @@ import numpy as np
 
 from clientbase.core.text import search_key
 from clientbase.demo import names
-from clientbase.demo.bulk import Batch, load, next_customer_id, sync_customer_ids
+from clientbase.demo.bulk import Batch, bulk_session, load, next_customer_id, sync_customer_ids
 from clientbase.demo.business import CITIES, company_count
 from clientbase.demo.person_rows import PersonRows
 from clientbase.demo.stages import DemoContext
@@ -165,11 +165,12 @@ def run(ctx: DemoContext) -> dict[str, int]:
                     CHUNK, team_owners(), tag_ids())
     counts: Counter[str] = Counter(ctx.resume.get("counts", {}))
     chunks = math.ceil(recipe.population / CHUNK)
-    for chunk, batch in batches(recipe, int(ctx.resume.get("next_chunk", 0))):
-        counts.update({table: len(rows) for table, rows in batch.rows.items()})
-        load(batch)
-        ctx.checkpoint({"first_id": recipe.first_id, "next_chunk": chunk + 1, "counts": dict(counts)})
-        if chunks > 1:
-            ctx.log(f"    people: {min((chunk + 1) * CHUNK, recipe.population):,} of {recipe.population:,}")
+    with bulk_session():
+        for chunk, batch in batches(recipe, int(ctx.resume.get("next_chunk", 0))):
+            counts.update({table: len(rows) for table, rows in batch.rows.items()})
+            load(batch)
+            ctx.checkpoint({"first_id": recipe.first_id, "next_chunk": chunk + 1, "counts": dict(counts)})
+            if chunks > 1:
+                ctx.log(f"    people: {min((chunk + 1) * CHUNK, recipe.population):,} of {recipe.population:,}")
     sync_customer_ids()
     return dict(counts)

@@ -179,3 +179,17 @@ def test_a_cut_short_stage_resumes_without_duplicates(tmp_path: Path, monkeypatc
     assert Customer.objects.count() == SIZE
     assert Identifier.objects.filter(kind="phone").count() == Identifier.objects.filter(
         kind="phone").values("value").distinct().count()
+
+
+def test_demo_cards_render_and_respect_teams(demo: Path, client: Any) -> None:
+    users = get_user_model().objects
+    spb_person = Customer.objects.filter(team__name="Санкт-Петербург", kind="person").exclude(children=[]).first()
+    company = Customer.objects.filter(kind="company").first()
+    assert spb_person is not None and company is not None
+    client.force_login(users.get(username="admin"))
+    for customer in (spb_person, company):
+        page = client.get(f"/customers/{customer.pk}/")
+        assert page.status_code == 200
+        assert customer.display_name in page.content.decode()
+    client.force_login(users.get(username="manager_msk"))
+    assert client.get(f"/customers/{spb_person.pk}/").status_code == 404
