@@ -102,7 +102,7 @@ def test_replaying_any_batch_changes_nothing(sets: list[tuple[list[str], list[st
                      sorted(Identifier.objects.values_list("pk", "customer_id")), Customer.objects.count())
 
 
-@PROFILE
+@settings(PROFILE, max_examples=12)
 @given(first=identifier_sets, second=identifier_sets)
 def test_merge_then_unmerge_restores(first: list[tuple[list[str], list[str]]],
                                      second: list[tuple[list[str], list[str]]]) -> None:
