@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("engagement/", include("clientbase.engagement.urls")),
+    path("identity/", include("clientbase.identity.urls")),
     path("", include("clientbase.web.urls")),
 ]
