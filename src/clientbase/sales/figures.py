@@ -18,11 +18,13 @@ from django.utils import timezone
 from clientbase.sales import rules
 from clientbase.sales.models import (
     AbandonedCart,
+    Category,
     CustomerFigures,
     CustomerProductCount,
     CustomerVisitDay,
     Order,
     OrderLine,
+    Product,
     Return,
 )
 
@@ -101,13 +103,14 @@ def add_abandoned(customer_id: int) -> None:
 
 
 def favourites(customer_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Top products and categories by units bought; ties go to the older product or category."""
+    """Top products and categories by units bought; ties go to the older product or category
+    (ids, not names: collations differ between SQLite and PostgreSQL)."""
     products = (CustomerProductCount.objects.filter(customer_id=customer_id, quantity__gt=0)
                 .order_by("-quantity", "product_id").values("product__sku", "quantity")[:TOP])
     categories = (CustomerProductCount.objects.filter(customer_id=customer_id, quantity__gt=0,
                                                       category__isnull=False)
-                  .values("category__slug").annotate(units=Sum("quantity"))
-                  .order_by("-units", "category__slug")[:TOP])
+                  .values("category_id", "category__slug").annotate(units=Sum("quantity"))
+                  .order_by("-units", "category_id")[:TOP])
     return ([{"sku": p["product__sku"], "quantity": p["quantity"]} for p in products],
             [{"category": c["category__slug"], "quantity": c["units"]} for c in categories])
 
@@ -181,20 +184,46 @@ def _stored(customer_ids: list[int]) -> dict[int, Computed]:
 
 
 def write(computed: dict[int, Computed]) -> None:
-    """Replace the stored figures and helper rows of these customers with ``computed``."""
+    """Replace the stored figures and helper rows of these customers with ``computed``, in bulk."""
     ids = list(computed)
     CustomerVisitDay.objects.filter(customer_id__in=ids).delete()
     CustomerProductCount.objects.filter(customer_id__in=ids).delete()
     CustomerFigures.objects.filter(pk__in=ids).delete()
-    CustomerFigures.objects.bulk_create([CustomerFigures(customer_id=cid, **c.figures)
-                                         for cid, c in computed.items()])
+    product_ids = {pid for c in computed.values() for pid in c.products}
+    skus = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "sku"))
+    slugs = dict(Category.objects.values_list("pk", "slug"))
+    service_cost, freq_rules = rules.service_cost_per_order(), rules.frequency_rules()
+    rows = []
+    for cid, c in computed.items():
+        f = c.figures
+        row = CustomerFigures(customer_id=cid, **f)
+        row.total_spend, row.average_check, row.profit = rules.derived(
+            f["orders"], f["gross_amount"], f["discount_amount"], f["cost_amount"], f["returns_amount"],
+            service_cost)
+        row.frequency = rules.frequency_class(f["orders"], f["first_purchase_at"], f["last_purchase_at"],
+                                              freq_rules)
+        row.favourite_products, row.favourite_categories = _top(c.products, skus, slugs)
+        rows.append(row)
+    CustomerFigures.objects.bulk_create(rows, batch_size=1000)
     CustomerVisitDay.objects.bulk_create([CustomerVisitDay(customer_id=cid, day=day, orders=n)
-                                          for cid, c in computed.items() for day, n in c.visit_days.items()])
+                                          for cid, c in computed.items() for day, n in c.visit_days.items()],
+                                         batch_size=2000)
     CustomerProductCount.objects.bulk_create([
         CustomerProductCount(customer_id=cid, product_id=pid, category_id=cat, quantity=q)
-        for cid, c in computed.items() for pid, (cat, q) in c.products.items()])
-    for cid in ids:
-        refresh_derived(cid)
+        for cid, c in computed.items() for pid, (cat, q) in c.products.items()], batch_size=2000)
+
+
+def _top(products: dict[int, tuple[int | None, int]], skus: dict[int, str],
+         slugs: dict[int, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The same order as ``favourites`` (units down, then product / category id up), in memory."""
+    top_products = sorted(((-q, pid) for pid, (_, q) in products.items() if q > 0))[:TOP]
+    units: dict[int, int] = {}
+    for category, q in products.values():
+        if category is not None and q > 0:
+            units[category] = units.get(category, 0) + q
+    top_categories = sorted((-q, category) for category, q in units.items())[:TOP]
+    return ([{"sku": skus[pid], "quantity": -q} for q, pid in top_products],
+            [{"category": slugs[category], "quantity": -q} for q, category in top_categories])
 
 
 def recompute_customers(customer_ids: list[int]) -> None:
