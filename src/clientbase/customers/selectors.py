@@ -34,13 +34,18 @@ def access_customer(actor: Actor, customer_id: int) -> Customer:
     return customer
 
 
-def card(customer: Customer) -> Customer:
-    """The customer with everything the card shows, in a fixed number of queries."""
-    return (Customer.objects.select_related("owner", "team", "merged_into")
-            .prefetch_related("identifiers", "tags", "important_dates",
-                              "contact_people__person", "companies__company",
-                              Prefetch("changes", queryset=ProfileChange.objects.select_related(
-                                  "actor_user", "actor_token").order_by("-at", "-id")))
+def card(customer: Customer, *, with_history: bool = True) -> Customer:
+    """The customer with everything the card shows, in a fixed number of queries.
+
+    The web card pages its history separately (``history``), so it passes ``with_history=False``
+    rather than load every change a long-lived customer has.
+    """
+    related: list[str | Prefetch[Any]] = ["identifiers", "tags", "important_dates", "contact_people__person",
+                                          "companies__company"]
+    if with_history:
+        related.append(Prefetch("changes", queryset=ProfileChange.objects.select_related(
+            "actor_user", "actor_token").order_by("-at", "-id")))
+    return (Customer.objects.select_related("owner", "team", "merged_into").prefetch_related(*related)
             .get(pk=customer.pk))
 
 

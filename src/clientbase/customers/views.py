@@ -81,7 +81,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @login_required
 def card(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request)
-    customer = selectors.card(_customer(actor, customer_id))
+    customer = selectors.card(_customer(actor, customer_id), with_history=False)
     sections = render_sections(customer, actor, request)
     return render(request, "customers/card.html", {"customer": customer, "sections": sections})
 
