@@ -1,0 +1,46 @@
+"""Read path for segments: counts and members, always within what the actor may see."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from clientbase.access.actor import Actor
+from clientbase.core.errors import NotFound
+from clientbase.customers.models import Customer
+from clientbase.customers.selectors import visible_customers
+from clientbase.segments import services
+from clientbase.segments.models import Segment, SegmentMembership
+
+
+def matching(actor: Actor, rule: Any, *, at: dt.datetime | None = None) -> QuerySet[Customer]:
+    """Customers the actor may see that match ``rule`` now (live, not materialised)."""
+    node = services.parse_rule(rule)
+    visible = visible_customers(actor).values("pk")
+    return services.rule_queryset(node, at=at).filter(pk__in=visible) if not actor.sees_all \
+        else services.rule_queryset(node, at=at)
+
+
+def count(actor: Actor, rule: Any) -> int:
+    return matching(actor, rule).count()
+
+
+def sample(actor: Actor, rule: Any, *, limit: int = 10) -> list[Customer]:
+    return list(matching(actor, rule).order_by("pk")[:limit])
+
+
+def access_segment(segment_id: int) -> Segment:
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        raise NotFound(f"Segment #{segment_id}")
+    return segment
+
+
+def members(actor: Actor, segment: Segment) -> QuerySet[Customer]:
+    """Materialised members (as of the last refresh) the actor may see."""
+    ids = SegmentMembership.objects.filter(segment=segment).values("customer_id")
+    return visible_customers(actor).filter(pk__in=ids)
+
+
+def segments_of(customer: Customer) -> list[Segment]:
+    return list(Segment.objects.filter(memberships__customer=customer).order_by("name"))
