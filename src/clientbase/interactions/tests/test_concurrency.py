@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -26,7 +27,7 @@ for start in range(0, len(events), 7):
 """
 
 
-def _events() -> tuple[list[dict[str, object]], list[tuple[list[str], list[str]]]]:
+def _events() -> tuple[list[dict[str, Any]], list[tuple[list[str], list[str]]]]:
     sets = []
     for i in range(60):
         # Chains phone i -> email i -> phone i+1 within blocks of 6: merges whichever process comes first.

@@ -1,0 +1,21 @@
+"""The card's merge history section, with an Unmerge button for admins."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from clientbase.access.actor import Actor
+from clientbase.customers.models import Customer
+from clientbase.identity.selectors import merge_history
+from clientbase.web.cards import register_card_section
+
+
+def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
+    merges = list(merge_history(customer)[:50])
+    if not merges and customer.merged_into_id is None:
+        return None
+    return {"merges": merges, "can_unmerge": actor.has_scope("admin")}
+
+
+register_card_section("merge_history", _merges, title=_("Merge history"), template="identity/card_merges.html",
+                      order=850)

@@ -1,0 +1,49 @@
+from django.test import Client
+
+from clientbase.access.actor import SYSTEM
+from clientbase.access.tests.builders import make_user
+from clientbase.customers.tests.builders import make_customer
+from clientbase.identity.merges import merge_customers
+from clientbase.identity.models import Merge, ReviewCase
+from clientbase.interactions.tests.builders import ingest, make_event
+
+
+def client_for(role: str) -> Client:
+    client = Client()
+    client.force_login(make_user(role=role))  # type: ignore[arg-type]
+    return client
+
+
+def _review() -> ReviewCase:
+    make_customer(phone="+79161234567", identifiers=[{"kind": "card", "value": "A001", "verified": True}])
+    make_customer(phone="+79031112233", identifiers=[{"kind": "card", "value": "B002", "verified": True}])
+    ingest(make_event(identifiers={"phone": "+79161234567", "card": "B002"}))
+    return ReviewCase.objects.get()
+
+
+def test_review_page_lists_and_resolves_for_marketers_only() -> None:
+    case = _review()
+    assert client_for("manager").get("/identity/reviews/").status_code == 403
+    marketer = client_for("marketer")
+    page = marketer.get("/identity/reviews/")
+    assert page.status_code == 200 and "B002" in page.content.decode()
+    response = marketer.post(f"/identity/reviews/{case.pk}/resolve/", {"action": "keep_apart"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "kept_apart" and not Merge.objects.exists()
+
+
+def test_card_shows_merge_history_timeline_and_unmerge_for_admin() -> None:
+    survivor, absorbed = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    ingest(make_event(type="message", channel="viber", identifiers={"phone": "+79031112233"},
+                      data={"direction": "inbound", "text": "Где мой заказ?"}))
+    merge = merge_customers(survivor, absorbed, actor=SYSTEM)
+    admin = client_for("admin")
+    html = admin.get(f"/customers/{survivor.pk}/").content.decode()
+    assert "Где мой заказ?" in html and f"/identity/merges/{merge.pk}/unmerge/" in html
+    marketer_html = client_for("marketer").get(f"/customers/{survivor.pk}/").content.decode()
+    assert f"/identity/merges/{merge.pk}/unmerge/" not in marketer_html
+    assert client_for("marketer").post(f"/identity/merges/{merge.pk}/unmerge/").status_code == 403
+    assert admin.post(f"/identity/merges/{merge.pk}/unmerge/").status_code == 302
+    absorbed.refresh_from_db()
+    assert absorbed.merged_into_id is None
