@@ -17,25 +17,32 @@ class FitError(RuntimeError):
     """The optimiser did not converge; the data are probably too sparse for the model."""
 
 
-def minimise_with_gradient(objective: ObjectiveWithGradient, start: FloatArray) -> tuple[FloatArray, bool]:
-    """Minimise a smooth objective with its analytic gradient (L-BFGS-B), returning (log-params, converged).
+def minimise_with_gradient(
+    objective: ObjectiveWithGradient,
+    start: FloatArray,
+    inverse_hessian: FloatArray | None = None,
+    gradient_tolerance: float = 1e-7,
+) -> tuple[FloatArray, bool, FloatArray]:
+    """Minimise a smooth objective with its analytic gradient (BFGS).
 
-    The objective is the mean negative log-likelihood, so tolerances do not depend on the number of customers.
+    Returns (log-params, converged, BFGS inverse-Hessian estimate); the last can warm-start a later fit.
+    The objective is the mean negative log-likelihood, so tolerances do not depend on the number of customers
+    (gtol 1e-7 moves parameters by under 1e-6 relative on a million customers, lifetimes stops at 1e-7 too).
+    BFGS rather than L-BFGS-B: the latter's Fortran core calls threaded BLAS and, on a busy 2-core machine,
+    spent milliseconds per iteration on a 4-parameter problem.
     """
-    result = minimize(
-        objective,
-        start,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-20.0, 20.0)] * start.shape[0],
-        options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9},
-    )
+    options: dict[str, object] = {"maxiter": 1000, "gtol": gradient_tolerance}
+    if inverse_hessian is not None:
+        symmetric = (inverse_hessian + inverse_hessian.T) / 2.0
+        if float(np.linalg.eigvalsh(symmetric).min()) > 0.0:
+            options["hess_inv0"] = symmetric
+    result = minimize(objective, start, jac=True, method="BFGS", options=options)
     if not np.all(np.isfinite(result.x)):
         raise FitError(f"optimiser diverged: {result.message}")
-    # Near the optimum the line search can stop on rounding noise ("ABNORMAL"); a vanishing gradient
+    # Near the optimum the line search can stop on rounding noise ("precision loss"); a vanishing gradient
     # there is still a converged fit.
     converged = bool(result.success) or float(np.max(np.abs(result.jac))) < 1e-6
-    return np.asarray(result.x, dtype=np.float64), converged
+    return np.asarray(result.x, dtype=np.float64), converged, np.asarray(result.hess_inv, dtype=np.float64)
 
 
 def minimise_without_gradient(objective: Objective, start: FloatArray) -> tuple[FloatArray, bool]:

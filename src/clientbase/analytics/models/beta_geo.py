@@ -170,7 +170,12 @@ class BetaGeoModel:
         # whatever the time unit, and only alpha carries the unit back.
         scale = 1.0 / float(gT.max())
         data = _Patterns.build(gx, gt_x * scale, gT * scale, grouped.weights)
-        log_params, converged = minimise_with_gradient(lambda p: _negative_mean_log_likelihood(p, data), np.zeros(4))
+        start, inverse_hessian = self._warm_start(data)
+        # From a warm start a tighter tolerance costs two or three evaluations and pins the last digits.
+        log_params, converged, _ = minimise_with_gradient(
+            lambda p: _negative_mean_log_likelihood(p, data), start, inverse_hessian,
+            gradient_tolerance=1e-7 if inverse_hessian is None else 1e-9,
+        )
         r, alpha, a, b = np.exp(log_params)
         fitted = np.array([r, alpha / scale, a, b])
         log_likelihood = dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT))
@@ -179,6 +184,26 @@ class BetaGeoModel:
             log_likelihood=log_likelihood, n_customers=int(round(grouped.weights.sum())), converged=converged,
         )
         return self._params
+
+    @staticmethod
+    def _warm_start(data: _Patterns) -> tuple[FloatArray, FloatArray | None]:
+        """Start point and inverse Hessian from a fit on a random ~5 % of the customers, for big data.
+
+        The optimum of a 50,000-customer thinning is within sampling error of the full one, and BFGS seeded
+        with its curvature converges on the full data in a few evaluations instead of twenty-odd.
+        """
+        if data.x.shape[0] < 50_000:
+            return np.zeros(4), None
+        rng = np.random.default_rng(0)
+        # Poisson thinning of the pattern counts is a random subsample of customers (weights are shares).
+        counts = rng.poisson(data.weights * 50_000.0)
+        keep = counts > 0
+        sample = _Patterns.build(
+            data.x[keep], data.t_x_values[data.t_x_index[keep]], data.T_values[data.T_index[keep]],
+            counts[keep].astype(np.float64),
+        )
+        start, _, inverse_hessian = minimise_with_gradient(lambda p: _negative_mean_log_likelihood(p, sample), np.zeros(4))
+        return start, inverse_hessian
 
     def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> float:
         """Total log-likelihood of the data under the current parameters (FHL 6)."""

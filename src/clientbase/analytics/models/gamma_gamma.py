@@ -133,7 +133,7 @@ class GammaGammaModel:
         gx, gm = grouped.columns
         scale = float(np.average(gm, weights=grouped.weights))
         data = _SpendData.build(gx, gm / scale, grouped.weights)
-        log_params, converged = minimise_with_gradient(lambda lp: _negative_mean_log_likelihood(lp, data), np.zeros(3))
+        log_params, converged, _ = minimise_with_gradient(lambda lp: _negative_mean_log_likelihood(lp, data), np.zeros(3))
         p, q, v = np.exp(log_params)
         fitted = np.array([p, q, v * scale])
         self._params = GammaGammaParams(
