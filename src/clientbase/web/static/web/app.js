@@ -12,3 +12,18 @@
     select.addEventListener("change", function () { sync(select); });
   });
 })();
+
+// "Add a row" under a table of form rows: copy the last row with its inputs emptied.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-add-row]");
+  if (!button) return;
+  var body = document.querySelector(button.getAttribute("data-add-row"));
+  if (!body || !body.lastElementChild) return;
+  var row = body.lastElementChild.cloneNode(true);
+  row.classList.remove("has-error");
+  row.querySelectorAll(".field-error").forEach(function (el) { el.remove(); });
+  row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+  body.appendChild(row);
+  var first = row.querySelector("input");
+  if (first) first.focus();
+});
