@@ -6,13 +6,14 @@ Method (documented with its evaluation in docs/analytics.md):
 2. Their typical gap is a weighted mean of ``log g_i``: gaps are multiplicative (a 7-day regular who once
    skips a week has a 14-day gap, not a 7-day outlier), and the log keeps one long absence from dominating.
    Weights halve every ``half_life`` gaps back in time, so a customer who changed rhythm is followed.
-3. That mean is shrunk toward the population's median log gap with the strength of ``prior_gaps`` gaps, so
-   two purchases a day apart do not predict a daily customer (empirical Bayes, normal-normal in logs).
+3. That mean is shrunk toward the population's median log gap with weight k / (k + s) on the customer's own
+   (k = their number of gaps), so two purchases a day apart do not predict a daily customer. The strength s
+   is empirical Bayes (normal-normal in logs): mean within-customer variance over between-customer variance.
 4. The next visit is the last visit plus that gap; a customer already overdue at the prediction date is
    expected on the next beat of their rhythm (last + n·gap, the first one after the date), because
    periodic customers who skip a cycle come back on the following one rather than the day after.
-5. Customers with a single visit have no rhythm: the caller supplies the population model's forecast
-   (the BG/NBD median waiting time given the customer is active).
+5. Customers with a single visit have no rhythm of their own: step 3 leaves them the population's median
+   gap (the BG/NBD waiting time of an active customer was tried here and lost, see docs/analytics.md).
 
 The interval is the gap's own spread (weighted standard deviation of log gaps, also shrunk toward the
 population's), at the central 80 % of a log-normal.
@@ -72,7 +73,10 @@ def visit_history(customer_ids: npt.ArrayLike, days: npt.ArrayLike, until: float
 
 @dataclass(frozen=True, slots=True)
 class RhythmForecast:
-    """Per customer: predicted next visit day, 80 % interval, and the typical gap (nan without a rhythm)."""
+    """Per customer: predicted next visit day, 80 % interval and typical gap.
+
+    Customers without a rhythm (one visit) get the population's gap; ``has_rhythm`` marks the others.
+    """
 
     next_day: FloatArray
     low_day: FloatArray
@@ -91,23 +95,41 @@ def _gap_table(history: VisitHistory) -> tuple[FloatArray, IntArray, FloatArray]
     return np.log(np.maximum(gaps, 1.0)), owner, back
 
 
-def forecast_rhythm(history: VisitHistory, at: float, *, half_life: float = 4.0, prior_gaps: float = 1.0,
+def shrinkage_strength(own_mean: FloatArray, own_var: FloatArray, gaps: IntArray) -> float:
+    """Empirical-Bayes prior strength in gaps: within-customer variance over between-customer variance.
+
+    Estimated on customers with at least three gaps; very regular customers (small within-variance) are
+    then barely shrunk, erratic ones a lot. Clipped to [0.05, 5] so tiny or odd bases stay sensible.
+    """
+    rich = gaps >= 3
+    if rich.sum() < 5:
+        return 1.0
+    within = float(np.mean(own_var[rich]))
+    between = float(np.var(own_mean[rich])) - float(np.mean(own_var[rich] / gaps[rich]))
+    return float(np.clip(within / max(between, 1e-6), 0.05, 5.0))
+
+
+def forecast_rhythm(history: VisitHistory, at: float, *, half_life: float = 4.0, prior_gaps: float | None = None,
                     population_log_gap: float | None = None) -> RhythmForecast:
-    """Predict each customer's next visit day at day ``at`` (see the module docstring for the method)."""
+    """Predict each customer's next visit day at day ``at`` (see the module docstring for the method).
+
+    ``prior_gaps`` (the shrinkage strength, in gaps) is estimated from the data unless given.
+    """
     n = history.visits.shape[0]
     log_gap, owner, back = _gap_table(history)
     weight = 0.5 ** (back / half_life)
     prior = float(np.median(log_gap)) if population_log_gap is None and log_gap.size else (population_log_gap or 0.0)
     prior_sd = float(np.std(log_gap)) if log_gap.size > 1 else 0.5
+    gaps = np.maximum(history.visits - 1, 0).astype(np.int64)
     w_sum = np.bincount(owner, weights=weight, minlength=n)
-    w_mean = np.bincount(owner, weights=weight * log_gap, minlength=n)
-    w_square = np.bincount(owner, weights=weight * log_gap**2, minlength=n)
-    has_rhythm = history.visits >= 2
-    mean = (w_mean + prior_gaps * prior) / (w_sum + prior_gaps)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        own_var = np.where(w_sum > 0, w_square / np.maximum(w_sum, 1e-12) - (w_mean / np.maximum(w_sum, 1e-12)) ** 2,
-                           0.0)
-    variance = (w_sum * np.maximum(own_var, 0.0) + prior_gaps * prior_sd**2) / (w_sum + prior_gaps)
+    safe = np.maximum(w_sum, 1e-12)
+    own_mean = np.bincount(owner, weights=weight * log_gap, minlength=n) / safe
+    own_var = np.maximum(np.bincount(owner, weights=weight * log_gap**2, minlength=n) / safe - own_mean**2, 0.0)
+    strength = shrinkage_strength(own_mean, own_var, gaps) if prior_gaps is None else prior_gaps
+    # The recency weights set the customer's own mean; the number of gaps sets how much it is trusted.
+    trust = gaps / (gaps + strength) if strength > 0 else (gaps > 0).astype(np.float64)
+    mean = trust * own_mean + (1.0 - trust) * prior
+    variance = trust * own_var + (1.0 - trust) * prior_sd**2
     gap = np.exp(mean)
     spread = np.sqrt(variance)
     last = history.last_day
@@ -115,11 +137,7 @@ def forecast_rhythm(history: VisitHistory, at: float, *, half_life: float = 4.0,
     next_day = last + beats * gap
     low = np.maximum(last + beats * gap * np.exp(-Z_80 * spread), at)
     high = last + beats * gap * np.exp(Z_80 * spread)
-    nan = np.full(n, np.nan)
-    return RhythmForecast(
-        next_day=np.where(has_rhythm, next_day, nan), low_day=np.where(has_rhythm, low, nan),
-        high_day=np.where(has_rhythm, high, nan), typical_gap=np.where(has_rhythm, gap, nan), has_rhythm=has_rhythm,
-    )
+    return RhythmForecast(next_day=next_day, low_day=low, high_day=high, typical_gap=gap, has_rhythm=gaps > 0)
 
 
 def last_gap_baseline(history: VisitHistory, at: float, population_gap: float) -> FloatArray:

@@ -1,8 +1,8 @@
 """Pure analytics decisions: RFM scores, the named RFM segments, the one-line "why". No ORM here.
 
 RFM scores are quintiles among customers with at least one purchase: recency (days since the last purchase,
-fewer is better), frequency (purchase days) and monetary (total spend). Ties share one score (average rank),
-so with many one-off buyers all of them get the same frequency score.
+fewer is better), frequency (purchase days) and monetary (total spend): score = 1 + floor(5 (rank - 1) / n).
+Ties share the lowest rank of their group, so all one-off buyers get F = 1 however many they are.
 
 The segment is read from the recency x frequency grid (monetary is shown beside it, not used), first match:
 
@@ -44,13 +44,13 @@ SEGMENT_GRID: tuple[tuple[str, ...], ...] = (
 
 
 def quintile_scores(values: npt.ArrayLike, *, higher_is_better: bool = True) -> IntArray:
-    """Scores 1..5 by quintile of the average rank; ties get one score."""
+    """Scores 1..5 by quintile of rank; ties get one score."""
     data = np.asarray(values, dtype=np.float64)
     if data.size == 0:
         return np.zeros(0, dtype=np.int64)
-    ranks = rankdata(data if higher_is_better else -data, method="average")
-    share = (ranks - 0.5) / data.size
-    return np.clip(np.ceil(share * 5.0), 1, 5).astype(np.int64)
+    # Tied values take the lowest rank of their group, so the many one-off buyers all score F = 1.
+    ranks = rankdata(data if higher_is_better else -data, method="min")
+    return np.clip(np.floor((ranks - 1) * 5.0 / data.size) + 1, 1, 5).astype(np.int64)
 
 
 def rfm_scores(days_since_last: npt.ArrayLike, purchase_days: npt.ArrayLike,
