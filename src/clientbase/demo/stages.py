@@ -31,6 +31,7 @@ STAGES: list[Stage] = [
     Stage("staff", "clientbase.demo.staff:run"),
     Stage("people", "clientbase.demo.people:run"),
     Stage("companies", "clientbase.demo.companies:run"),
+    Stage("catalogue_and_orders", "clientbase.sales.demo:run"),
 ]
 
 
