@@ -65,3 +65,15 @@ def test_bad_lines_and_scopes() -> None:
     reader = make_token(role="support")
     status, _ = call("post", "/orders", reader, {"customer_id": customer.pk, "lines": LINES})
     assert status == 403 and Order.objects.count() == 0
+
+
+def test_card_shows_orders_and_figures(client: Any) -> None:
+    from clientbase.access.tests.builders import make_user
+    from clientbase.sales.tests.builders import make_order
+
+    customer = make_customer()
+    make_order(customer=customer, order_id="A-77", lines=[
+        {"sku": "LATTE-M", "name": "Латте", "category": "coffee", "quantity": 2, "price": 125050}])
+    client.force_login(make_user(role="admin"))
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "A-77" in page and "Латте ×2" in page and "2\u00a0501,00\u00a0₽" in page
