@@ -6,9 +6,11 @@ from ninja import Router, Status
 from clientbase.api import require
 from clientbase.core.errors import NotFound
 from clientbase.customers.selectors import access_customer
-from clientbase.engagement import rendering, selectors, services
-from clientbase.engagement.models import Message, MessageTemplate, Task
+from clientbase.engagement import campaigns, rendering, selectors, services
+from clientbase.engagement.models import Campaign, Message, MessageTemplate, Task
 from clientbase.engagement.schemas import (
+    CampaignIn,
+    CampaignResultOut,
     MessageIn,
     MessageOut,
     PreviewOut,
@@ -77,3 +79,31 @@ def preview_template(request: HttpRequest, template_id: int, customer_id: int) -
         raise NotFound(f"Template #{template_id}")
     rendered = rendering.preview(template, customer.pk)
     return {"subject": rendered.subject, "body": rendered.body}
+
+
+@router.post("/engagement/campaigns", response={201: CampaignResultOut})
+def start_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
+    """Send to a segment's members (as of its last refresh) or to listed customers, with a hold-out."""
+    actor = require(request, "customers:write")
+    if payload.segment_id is not None:
+        from clientbase.segments import selectors as segment_selectors
+
+        segment = segment_selectors.access_segment(payload.segment_id)
+        ids = list(segment_selectors.members(actor, segment).values_list("pk", flat=True))
+    else:
+        from clientbase.customers.selectors import visible_customers
+
+        ids = list(visible_customers(actor).filter(pk__in=payload.customer_ids).values_list("pk", flat=True))
+    campaign = campaigns.start_campaign(name=payload.name, template_key=payload.template_key, customer_ids=ids,
+                                        holdout_percent=payload.holdout_percent, seed=payload.seed,
+                                        conversion_days=payload.conversion_days)
+    return Status(201, campaigns.results(campaign))
+
+
+@router.get("/engagement/campaigns/{campaign_id}/results", response=CampaignResultOut)
+def campaign_results(request: HttpRequest, campaign_id: int) -> dict[str, float | int | None]:
+    require(request, "orders:read")
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(f"Campaign #{campaign_id}")
+    return campaigns.results(campaign)

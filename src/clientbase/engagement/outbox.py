@@ -178,7 +178,8 @@ def _send(message: Message, worker: str, rules_row: ContactSettings, choice: Cho
         return MessageStatus.SENDING
     message.refresh_from_db()
     outgoing = Outgoing(address=choice.address, subject=choice.rendered.subject, body=choice.rendered.body,
-                        idempotency_key=message.idempotency_key, unsubscribe_url=choice.rendered.unsubscribe_url)
+                        idempotency_key=message.idempotency_key, unsubscribe_url=choice.rendered.unsubscribe_url,
+                        html=choice.rendered.html)
     try:
         provider_id = choice.plugin.send(outgoing, choice.config)
     except PermanentFailure as exc:

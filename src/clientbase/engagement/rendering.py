@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from clientbase.engagement import contact, templating
+from clientbase.engagement import contact, templating, tracking
 from clientbase.engagement.models import Message, MessageTemplate
 
 
@@ -13,6 +13,7 @@ class Rendered:
     subject: str
     body: str
     unsubscribe_url: str = ""
+    html: str = ""
 
 
 def language_of(customer_preferences: object) -> str:
@@ -44,9 +45,14 @@ def render_for(message: Message, channel: str) -> Rendered | None:
         if template is None:
             return None
         subject, body = template.subject, template.body
-    return Rendered(subject=templating.render(subject, fields, path="subject"),
-                    body=templating.render(body, fields, path="body"),
-                    unsubscribe_url=str(fields["unsubscribe_url"]) if message.kind == "marketing" else "")
+    unsubscribe = str(fields["unsubscribe_url"]) if message.kind == "marketing" else ""
+    text = templating.render(body, fields, path="body")
+    html = ""
+    if message.source.startswith("campaign:"):
+        text = tracking.rewrite_links(text, message.pk, keep=unsubscribe)
+        html = tracking.html_version(text, message.pk) if channel == "email" else ""
+    return Rendered(subject=templating.render(subject, fields, path="subject"), body=text,
+                    unsubscribe_url=unsubscribe, html=html)
 
 
 def preview(message_template: MessageTemplate, customer_id: int) -> Rendered:

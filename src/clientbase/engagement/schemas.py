@@ -79,7 +79,8 @@ class PreviewOut(Schema):
 class CampaignIn(Schema):
     name: str
     template_key: str
-    customer_ids: list[int]
+    customer_ids: list[int] = []
+    segment_id: int | None = None
     holdout_percent: int = 10
     seed: int = 0
     conversion_days: int = 14
@@ -97,5 +98,5 @@ class CampaignResultOut(Schema):
     revenue_per_treated: float
     revenue_per_holdout: float
     incremental_revenue: float
-    ci_low: float
-    ci_high: float
+    ci_low: float | None
+    ci_high: float | None

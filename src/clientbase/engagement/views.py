@@ -1,10 +1,11 @@
 """Pages: the public unsubscribe and churn-survey links; staff pages for the day, the week, churn reasons."""
 
+import contextlib
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -14,7 +15,7 @@ from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError, NotFound
 from clientbase.customers.models import Customer
 from clientbase.customers.selectors import access_customer
-from clientbase.engagement import contact, retention, selectors, services
+from clientbase.engagement import contact, retention, selectors, services, tracking
 from clientbase.engagement.triggers import business_today
 
 
@@ -95,3 +96,21 @@ def finish_task(request: HttpRequest, task_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     return redirect(request.POST.get("next") or "engagement:my_day")
+
+
+# A transparent 1×1 GIF.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+def opened(request: HttpRequest, token: str) -> HttpResponse:
+    with contextlib.suppress(signing.BadSignature):  # a broken pixel must still be an image
+        tracking.record_open(token)
+    return HttpResponse(PIXEL, content_type="image/gif", headers={"Cache-Control": "no-store"})
+
+
+def clicked(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        target = tracking.record_click(token)
+    except signing.BadSignature:
+        return HttpResponseBadRequest("This link is not valid.")
+    return HttpResponseRedirect(target)

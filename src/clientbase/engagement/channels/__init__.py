@@ -31,6 +31,7 @@ class Outgoing:
     body: str
     idempotency_key: str
     unsubscribe_url: str = ""
+    html: str = ""
 
 
 class ChannelPlugin(Protocol):

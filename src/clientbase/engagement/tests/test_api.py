@@ -48,3 +48,16 @@ def test_reading_messages_needs_visibility() -> None:
     response = api(make_token(role="manager", team="Elsewhere")).get(
         f"/api/v1/engagement/customers/{customer.pk}/messages")
     assert response.status_code == 404
+
+
+def test_campaign_api_returns_results() -> None:
+    client = api(make_token(role="admin"))
+    ids = [make_contact(email=f"c{i}@example.com", phone=f"+7916200000{i}").pk for i in range(4)]
+    started = client.post("/api/v1/engagement/campaigns", {"name": "Promo", "template_key": "promo",
+                                                          "customer_ids": ids, "holdout_percent": 25},
+                          content_type="application/json")
+    assert started.status_code == 201
+    body = started.json()
+    assert (body["treated"], body["holdout"], body["delivered"], body["ci_low"]) == (3, 1, 0, None)
+    again = client.get(f"/api/v1/engagement/campaigns/{body['campaign_id']}/results")
+    assert again.json()["treated"] == 3

@@ -9,7 +9,7 @@ import smtplib
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 
 from clientbase.engagement.channels import Outgoing, PermanentFailure, TemporaryFailure, identifier_value
@@ -47,9 +47,11 @@ class EmailChannel:
         mid = message_id(outgoing.idempotency_key)
         options = {**settings.CLIENTBASE_SMTP, **{k: v for k, v in config.items() if k in _OPTIONS}}
         connection = import_string(config.get("backend", SMTP_BACKEND))(alias="engagement", **options)
-        email = EmailMessage(subject=outgoing.subject, body=outgoing.body,
+        email = EmailMultiAlternatives(subject=outgoing.subject, body=outgoing.body,
                              from_email=config.get("from", settings.CLIENTBASE_SMTP_FROM), to=[outgoing.address],
                              headers=_headers(mid, outgoing.unsubscribe_url))
+        if outgoing.html:
+            email.attach_alternative(outgoing.html, "text/html")
         try:
             with connection:
                 connection.send_messages([email])
