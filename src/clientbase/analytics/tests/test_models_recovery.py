@@ -5,6 +5,7 @@ Tolerances are about three standard errors at 20,000 customers (from repeated si
 
 import numpy as np
 import pytest
+from scipy.special import hyp2f1
 
 from clientbase.analytics.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 from clientbase.analytics.models.simulate import simulate_beta_geo, simulate_pareto_nbd
@@ -52,17 +53,15 @@ def test_gamma_gamma_recovers_simulated_parameters() -> None:
     assert fitted.v == pytest.approx(v, rel=0.1)
 
 
-def test_beta_geo_expected_purchases_match_simulated_future() -> None:
-    # Simulate 300 days, calibrate on the first 200, predict the next 100 in aggregate.
+def test_beta_geo_conditional_expectations_add_up_to_the_population_expectation() -> None:
+    # Averaged over a cohort observed for 200 days, E[X(200, 300] | history] must equal the unconditional
+    # E[X(300)] - E[X(200)] (FHL 2005, eq. 9), up to sampling error in the fitted parameters.
     rng = np.random.default_rng(14)
     r, alpha, a, b = 0.6, 60.0, 0.8, 2.5
     model = BetaGeoModel()
     calibration = simulate_beta_geo(np.full(CUSTOMERS, 200.0), r, alpha, a, b, rng)
     model.fit(calibration.frequency, calibration.recency, calibration.T)
     predicted = model.expected_purchases(100.0, calibration.frequency, calibration.recency, calibration.T).sum()
-    # The unconditional BG/NBD mean over (200, 300] for a new cohort is E[X(300)] - E[X(200)].
-    from scipy.special import hyp2f1
-
     def unconditional(t: float) -> float:
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
