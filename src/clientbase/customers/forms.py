@@ -9,22 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import QueryDict
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from clientbase.core.errors import FieldError
+from clientbase.customers.error_text import translate_error
 from clientbase.customers.models import Customer, CustomFieldDefinition
 from clientbase.customers.rules import to_json
-
-# Messages the services raise that the Russian catalogue translates (dynamic ones stay English).
-SERVICE_MESSAGES = [
-    gettext_noop("This field is required."),
-    gettext_noop("Give both ends of the contact window or neither."),
-    gettext_noop("The window must not be empty."),
-    gettext_noop("No custom field with this key is defined."),
-    gettext_noop("Must be text or a list of texts."),
-    gettext_noop("A channel is listed twice."),
-]
 
 TEXT_FIELDS = ["kind", "last_name", "first_name", "middle_name", "birth_date", "gender", "family_status",
                "hobbies", "lifestyle", "favourite_team", "motivation", "legal_name", "registration_number",
@@ -182,7 +171,7 @@ class ProfileForm:
     def add_errors(self, errors: list[FieldError]) -> None:
         """Put each service error next to the input its path names."""
         for error in errors:
-            self._place(error.path, _(error.message))
+            self._place(error.path, translate_error(error.message))
 
     def _place(self, path: str, message: str) -> None:
         head, _dot, rest = path.partition(".")

@@ -20,6 +20,7 @@ from clientbase.access.actor import Actor, actor_for_user
 from clientbase.access.models import Team
 from clientbase.core.errors import DomainValidationError, FieldError, NotFound, PermissionDenied
 from clientbase.customers import display, selectors, services
+from clientbase.customers.error_text import translate_error
 from clientbase.customers.forms import FALLBACK_SLOTS, ProfileForm
 from clientbase.customers.models import (
     Channel,
@@ -140,7 +141,7 @@ def quick_create(request: HttpRequest) -> HttpResponse:
             customer = services.create_customer({"identifiers": [{"kind": "phone", "value": phone}]},
                                                 actor=actor, source="web:quick")
         except DomainValidationError as exc:
-            errors = [e.message for e in exc.errors]
+            errors = [translate_error(e.message) for e in exc.errors]
         else:
             return redirect("customers:card", customer.pk)
     return render(request, "customers/quick.html", {"phone": phone, "errors": errors},
@@ -164,7 +165,7 @@ def add_contact_person(request: HttpRequest, customer_id: int) -> HttpResponse:
                                     title=request.POST.get("title", "").strip()[:100], actor=actor, source="web")
     except DomainValidationError as exc:
         for error in exc.errors:
-            messages.error(request, _(error.message))
+            messages.error(request, translate_error(error.message))
     return redirect("customers:card", company.pk)
 
 
