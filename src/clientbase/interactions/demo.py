@@ -44,7 +44,8 @@ def _dialogs(ctx: DemoContext, people: list[Customer], start: dt.datetime) -> in
         at = start + dt.timedelta(days=float(rng.uniform(0, 80)))
         thread = f"{channel}-{customer.pk}"
         kind = "call" if channel == "phone" else "message"
-        inbound = {"direction": "inbound", "text": TEXTS[int(rng.integers(len(TEXTS)))], "thread": thread}
+        inbound: dict[str, Any] = {"direction": "inbound", "text": TEXTS[int(rng.integers(len(TEXTS)))],
+                                   "thread": thread}
         if kind == "call":
             inbound = {"direction": "inbound", "duration_seconds": int(rng.integers(20, 400)), "thread": thread}
         events.append(_event("dialogs", 2 * n, at, channel, {"phone": phone}, kind, data=inbound))
