@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 
 from clientbase.customers.models import Customer
@@ -194,7 +194,8 @@ def run(ctx: DemoContext, params: ProcessParams | None = None) -> dict[str, int]
                 counts["orders"] += generator.customer(rng, batch, ids, row, created)
             counts["rows"] += load(batch)
             _sync_sequences()
-            figures.recompute_customers(chunk)
+            with transaction.atomic():
+                figures.recompute_customers(chunk)
             ctx.checkpoint({"chunk": number + 1})
             ctx.log(f"  {STAGE}: {min((number + 1) * CHUNK, len(all_ids)):,} of {len(all_ids):,} guests")
     return counts
