@@ -138,8 +138,8 @@ def generate(recipe: Recipe, chunk: int) -> Batch:
 
 
 def batches(recipe: Recipe, first_chunk: int) -> Iterator[tuple[int, Batch]]:
-    """Chunks in order. Many chunks are generated in a second process, one or two ahead of the
-    loader, so the two cores generate and write at the same time; memory stays a few chunks."""
+    """Chunks in order. Many chunks are generated in a second process, one ahead of the loader,
+    so the two cores generate and write at the same time; memory stays two chunks."""
     chunks = range(first_chunk, math.ceil(recipe.population / recipe.chunk_size))
     if len(chunks) < PIPELINE_FROM:
         yield from ((chunk, generate(recipe, chunk)) for chunk in chunks)
@@ -149,7 +149,7 @@ def batches(recipe: Recipe, first_chunk: int) -> Iterator[tuple[int, Batch]]:
         ahead: deque[tuple[int, Future[Batch]]] = deque()
         for chunk in chunks:
             ahead.append((chunk, pool.submit(generate, recipe, chunk)))
-            if len(ahead) > 2:
+            if len(ahead) > 1:
                 done, future = ahead.popleft()
                 yield done, future.result()
         while ahead:

@@ -9,6 +9,7 @@ short: a chunked stage resumes from its last checkpoint).
 import json
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,8 @@ from clientbase.demo.business import CHAIN_NAME, DEMO_SOURCE, STAFF
 from clientbase.demo.stages import STAGES, DemoContext, Stage, run_stage
 
 STATE_VERSION = 1
+# The stages that build the customer base itself; benchmarks and tests of it run just these.
+PROFILE_STAGES = ("staff", "people", "companies")
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,11 @@ def _current_entry(data: dict[str, Any], *, customers: int, seed: int) -> dict[s
 
 
 def ensure_demo(*, customers: int = 5000, seed: int = 42, progress: bool = True,
-                path: Path | None = None) -> DemoLogin:
-    """Make sure this database holds the demo business; return the login to print."""
+                path: Path | None = None, stages: Collection[str] | None = None) -> DemoLogin:
+    """Make sure this database holds the demo business; return the login to print.
+
+    ``stages`` limits the run to those stage names (benchmarks and tests); by default all run.
+    """
     path = path or state_path()
     data = _read(path)
     entry = _current_entry(data, customers=customers, seed=seed)
@@ -85,7 +91,7 @@ def ensure_demo(*, customers: int = 5000, seed: int = 42, progress: bool = True,
         say(f"Reusing the demo built with {entry['customers']:,} customers and seed {entry['seed']} "
             f"(delete {path} and the database to build another).")
     done = {name for name, record in entry["stages"].items() if record.get("done") or record.get("adopted")}
-    missing = [stage for stage in STAGES if stage.name not in done]
+    missing = [stage for stage in STAGES if stage.name not in done and (stages is None or stage.name in stages)]
     if missing:
         say(f"Building the demo business «{CHAIN_NAME}»: {entry['customers']:,} customers, seed {entry['seed']}")
     started = time.perf_counter()
