@@ -7,7 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("engagement/", include("clientbase.engagement.urls")),
-    path("identity/", include("clientbase.identity.urls")),
+    # Pages: login, then every domain app's urls.py at /<app>/ (see web/urls.py), then the home page.
     path("", include("clientbase.web.urls")),
 ]

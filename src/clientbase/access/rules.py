@@ -6,13 +6,14 @@ SCOPES: dict[str, str] = {
     "events:write": "Send events",
     "orders:read": "Read orders, returns, the catalogue and per-customer figures",
     "orders:write": "Create orders, change their status, record returns, edit the catalogue",
+    "segments:write": "Create, change and refresh segments",
     "export": "Export customers, orders and figures to CSV or Excel",
     "admin": "Administer definitions, users and tokens",
 }
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset(SCOPES),
-    "marketer": frozenset({"customers:read", "customers:write", "events:write", "orders:read"}),
+    "marketer": frozenset({"customers:read", "customers:write", "events:write", "orders:read", "segments:write"}),
     "manager": frozenset({"customers:read", "customers:write", "events:write", "orders:read", "orders:write"}),
     "support": frozenset({"customers:read", "customers:write", "orders:read"}),
 }

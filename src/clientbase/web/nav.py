@@ -1,0 +1,47 @@
+"""The top navigation: one list, filtered per user by scope and by which pages exist.
+
+Domain apps' pages are mounted by ``web/urls.py`` at ``/<app>/`` from ``clientbase.<app>.urls``
+(namespace = the app's ``app_name``); an entry here whose URL name does not resolve is skipped,
+so an app can land its pages before its menu item and nothing breaks.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# (label, url name, scope the user needs)
+NAV: list[tuple[str | Promise, str, str]] = [
+    (_("Customers"), "customers:search", "customers:read"),
+    (_("Create customer"), "customers:create", "customers:write"),
+    (_("Quick registration"), "customers:quick", "customers:write"),
+    (_("My day"), "engagement:my_day", "customers:read"),
+    (_("Segments"), "segments:list", "customers:read"),
+    (_("Analytics"), "analytics:dashboard", "customers:read"),
+    (_("Merge reviews"), "identity:reviews", "customers:write"),
+    (_("Campaigns"), "engagement:campaigns", "customers:write"),
+    (_("Loyalty"), "loyalty:programs", "admin"),
+    (_("Import"), "sales:import", "admin"),
+]
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``nav_items`` = [(label, url, active)] the user may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    from clientbase.access.actor import actor_for_user
+
+    actor = actor_for_user(user)
+    items = []
+    for label, name, scope in NAV:
+        if not actor.has_scope(scope):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append((label, url, request.path.startswith(url) and url != "/"))
+    return {"nav_items": items}
