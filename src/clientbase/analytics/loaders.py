@@ -123,7 +123,7 @@ def load_frequency_classes(customer_ids: IntArray) -> list[str]:
 SCORE_COLUMNS = [
     "customer_id", "model_version", "computed_at", "frequency", "recency", "age", "monetary",
     "expected_purchases_90", "probability_alive", "expected_average_spend", "clv", "next_purchase_at",
-    "next_purchase_low", "next_purchase_high", "next_purchase_method", "recency_score", "frequency_score",
+    "next_purchase_low", "next_purchase_high", "next_purchase_method", "typical_gap", "recency_score", "frequency_score",
     "monetary_score", "segment", "frequency_class", "why",
 ]
 

@@ -72,6 +72,7 @@ class CustomerScore(models.Model):
     next_purchase_low = models.DateField(null=True, blank=True)
     next_purchase_high = models.DateField(null=True, blank=True)
     next_purchase_method = models.CharField(max_length=20, blank=True, default="")
+    typical_gap = models.FloatField(_("typical days between visits"), null=True, blank=True)
     recency_score = models.PositiveSmallIntegerField(default=1)
     frequency_score = models.PositiveSmallIntegerField(default=1)
     monetary_score = models.PositiveSmallIntegerField(default=1)

@@ -58,10 +58,11 @@ def score_rows(scores: Scores, version: str, computed_at: dt.datetime, classes: 
     with override("en"):
         for (cid, f, r, age, m, e90, alive, spend, clv, nxt, lo, hi, method, rs, fs, ms, seg, fclass,
              visits, since, gap) in columns:
-            why = rules.why(visits=visits, days_since_last=since, typical_gap=gap, probability_alive=alive)
+            own_gap = gap if visits >= 2 else None
+            why = rules.why(visits=visits, days_since_last=since, typical_gap=own_gap, probability_alive=alive)
             yield (cid, version, stamp, int(f), r, age, m, e90, alive, spend, clv,
                    ops.adapt_datefield_value(nxt), ops.adapt_datefield_value(lo), ops.adapt_datefield_value(hi),
-                   method, rs, fs, ms, seg, fclass, why[:300])
+                   method, own_gap, rs, fs, ms, seg, fclass, why[:300])
 
 
 def run_scoring(*, as_of: dt.date | None = None, settings: ScoringSettings | None = None,
