@@ -45,8 +45,12 @@ def _repair_crossings(customer_ids: list[int], at: datetime) -> None:
         note = f"unmerge: entry #{crossing.entry_id} of customer #{spender.customer_id} used these points"
         ledger.post(owner, EntryKind.SETTLEMENT, at=at, taken=[(crossing.lot_id, -crossing.points)],
                     restores={crossing.lot_id: crossing.pk}, reason=note[:200])
-        taken, short = ledger.take_back(spender, crossing.points, first_lot=None)
         reason = f"unmerge: pays for points of customer #{owner.customer_id} spent by entry #{crossing.entry_id}"
+        if not crossing.lot.active:
+            # Pending points cannot be charged from spendable lots: the spender's pending sum is put right.
+            ledger.post(spender, EntryKind.SETTLEMENT, at=at, pending=crossing.points, reason=reason[:200])
+            continue
+        taken, short = ledger.take_back(spender, crossing.points, first_lot=None)
         if spender.may_go_negative:
             ledger.post(spender, EntryKind.SETTLEMENT, at=at, owed=short, taken=taken, reason=reason[:200])
         else:

@@ -177,7 +177,8 @@ def _take_back_earned(account: Account, accrual: LedgerEntry, points: int, amoun
                       skipped_before: int, *, operation_id: str, order_ref: str, at: datetime) -> LedgerEntry:
     assert accrual.lot_id is not None, "an accrual always creates its lot"
     lot = Lot.objects.select_for_update().get(pk=accrual.lot_id)
-    fields: dict[str, Any] = {"operation_id": operation_id, "order_ref": order_ref, "amount": -amount}
+    # The reversal names the order's lot, so a merge and an unmerge move it wherever the lot goes.
+    fields: dict[str, Any] = {"operation_id": operation_id, "order_ref": order_ref, "amount": -amount, "lot": lot}
     if not lot.active:
         return ledger.post(account, EntryKind.REVERSAL, at=at, pending=-points, taken=[(lot.pk, points)],
                            basket={"returned": units}, **fields)
