@@ -1,6 +1,7 @@
 """``clientbase worker``: the send queue and the scheduled triggers in one plain loop."""
 
 import argparse
+import json
 import os
 import socket
 import time
@@ -16,7 +17,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     while True:
         summary = run_worker(name, batch=args.batch, triggers=not args.no_triggers)
         if args.once:
-            print(summary)
+            print(json.dumps(summary, sort_keys=True))
             return 0
         if not summary.get("claimed"):
             time.sleep(args.sleep)

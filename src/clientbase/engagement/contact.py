@@ -108,6 +108,17 @@ def favourite_product(customer_id: int) -> str:
     return str(row["product__name"]) if row else ""
 
 
+def loyalty_fields(customer_id: int) -> dict[str, Any]:
+    """Points balance and tier from the loyalty program (the first active program's account)."""
+    from clientbase.loyalty.models import Account
+
+    account = (Account.objects.filter(customer_id=customer_id, program__active=True).select_related("tier")
+               .order_by("program_id").first())
+    if account is None:
+        return {"balance": 0, "tier": ""}
+    return {"balance": account.balance, "tier": account.tier.name if account.tier else ""}
+
+
 def personal_fields(customer: Customer, channel: str, extra: dict[str, Any]) -> dict[str, Any]:
     first = customer.first_name or customer.display_name
     fields: dict[str, Any] = {
@@ -115,6 +126,7 @@ def personal_fields(customer: Customer, channel: str, extra: dict[str, Any]) -> 
         "birthday": templating.format_birthday(customer.birth_date), "city": customer.city,
         "favourite_product": favourite_product(customer.pk),
         "unsubscribe_url": unsubscribe_url(customer.pk, channel),
+        **loyalty_fields(customer.pk),
     }
     fields.update({k: v for k, v in extra.items() if k in templating.FIELDS and k not in fields})
     return fields

@@ -210,5 +210,6 @@ def run_once(worker: str, *, limit: int = 50) -> dict[str, int]:
             log.exception("message %s: unexpected error", message.pk)
             _log(message, "error", f"error: {exc!r}"[:400])
             status = "error"
-        counts[status] = counts.get(status, 0) + 1
+        key = str(status)  # the plain value, "sent", not the enum member
+        counts[key] = counts.get(key, 0) + 1
     return counts

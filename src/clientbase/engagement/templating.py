@@ -26,6 +26,8 @@ FIELDS: dict[str, str] = {
     "middle_name": "Patronymic",
     "birthday": "Birth date (DD.MM)",
     "city": "City",
+    "balance": "Loyalty points balance",
+    "tier": "Loyalty tier name",
     "coupon_code": "Coupon code given by the trigger or campaign (empty otherwise)",
     "favourite_product": "The product the customer bought most often (from sales)",
     "unsubscribe_url": "One-click unsubscribe link for this channel",

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from clientbase.core.clock import now
 from clientbase.engagement import outbox
 from clientbase.engagement.channels.email import message_id
@@ -157,3 +159,15 @@ def test_crash_after_provider_accepted_is_deduplicated_by_key(provider: tuple[Pr
     assert outbox.run_once("w2") == {"sent": 1}
     assert len(server.requests) == 2
     assert len(server.delivered) == 1  # the provider recognised the repeated Idempotency-Key
+
+
+def test_worker_command_once(mailbox: Mailbox, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from clientbase.engagement.cli import cmd_worker
+
+    make_message(customer=make_contact(), kind="transactional")
+    args = argparse.Namespace(once=True, batch=10, sleep=0, name="cli", no_triggers=False)
+    assert cmd_worker(args) == 0
+    assert capsys.readouterr().out.strip() == '{"claimed": 1, "fired": 0, "sent": 1}'
+    assert len(mailbox.messages) == 1

@@ -51,3 +51,14 @@ def test_preview_on_a_real_customer_with_favourite_product() -> None:
     preview = rendering.preview(template, customer.pk)
     assert preview.body == "Анна, 08.03: Латте 0,4"
     assert preview.subject == "Hi Анна"
+
+
+def test_loyalty_balance_and_tier_fields() -> None:
+    from clientbase.loyalty.models import Account, Program, Tier
+
+    customer = make_contact()
+    program = Program.objects.create(name="Cups", slug="cups")
+    gold = Tier.objects.create(program=program, name="Gold", threshold=0)
+    Account.objects.create(program=program, customer=customer, balance=420, tier=gold)
+    template = make_template(body="{{ balance }} points, {{ tier }}")
+    assert rendering.preview(template, customer.pk).body == "420 points, Gold"
