@@ -33,17 +33,33 @@ UNIFORMS = 40
 PIPELINE_FROM = 4   # chunks; fewer are generated in-process (a worker costs a second to start)
 
 
+OLDER_FROM_DAYS = int(50 * 365.25)    # guests over 50 take the older generation's names
+YOUNGER_TO_DAYS = int(30 * 365.25)    # guests under 30 the younger generation's
+
+
 def _zipf(n: int, flatten: float = 6.0) -> np.ndarray:
     """Popularity by list position: the first names on a list are the most common ones."""
     weights = 1.0 / (np.arange(n) + flatten)
     return np.asarray(weights / weights.sum())
 
 
+def _by_generation(given_names: list[str], flatten: float = 6.0) -> np.ndarray:
+    """Three weight rows (older, middle, younger generation) over ``given_names``."""
+    base = _zipf(len(given_names), flatten)
+    rows = []
+    for boosted, damped in ((names.OLDER, names.YOUNGER), (frozenset(), frozenset()),
+                            (names.YOUNGER, names.OLDER)):
+        factor = np.array([3.0 if n in boosted else 0.2 if n in damped else 1.0 for n in given_names])
+        weights = base * factor
+        rows.append(weights / weights.sum())
+    return np.array(rows)
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Name lists with their weights and precomputed search keys (search_key per word, joined later)."""
 
-    male_w: np.ndarray
+    male_w: np.ndarray     # one row per generation: older, middle, younger
     female_w: np.ndarray
     surname_w: np.ndarray
     city_w: np.ndarray
@@ -56,7 +72,8 @@ class Lexicon:
         words |= {names.feminine_surname(s) for s in names.SURNAMES}
         city_w = np.array([c.weight for c in CITIES])
         band_w = np.array([b[2] for b in AGE_BANDS])
-        return cls(_zipf(len(names.MALE)), _zipf(len(names.FEMALE)), _zipf(len(names.SURNAMES), 12.0),
+        return cls(_by_generation([m[0] for m in names.MALE]), _by_generation(list(names.FEMALE)),
+                   _zipf(len(names.SURNAMES), 12.0),
                    city_w / city_w.sum(), band_w / band_w.sum(), {w: search_key(w) for w in words})
 
 
@@ -71,16 +88,27 @@ def draw_chunk(ctx: DemoContext, lex: Lexicon, chunk: int, size: int) -> dict[st
     low = np.array([b[0] for b in AGE_BANDS])[band]
     high = np.array([b[1] for b in AGE_BANDS])[band]
     age_days = ((low + rng.random(size) * (high - low)) * 365.25).astype(np.int64)
+    generation = np.where(age_days >= OLDER_FROM_DAYS, 0, np.where(age_days < YOUNGER_TO_DAYS, 2, 1))
     return {
         "female": (rng.random(size) < FEMALE_SHARE).tolist(),
         "age_days": age_days.tolist(),
-        "male": rng.choice(len(names.MALE), size=size, p=lex.male_w).tolist(),
-        "female_name": rng.choice(len(names.FEMALE), size=size, p=lex.female_w).tolist(),
-        "father": rng.choice(len(names.MALE), size=size, p=lex.male_w).tolist(),
+        "male": _names_of(rng, lex.male_w, generation).tolist(),
+        "female_name": _names_of(rng, lex.female_w, generation).tolist(),
+        # Fathers are a generation older than their children.
+        "father": _names_of(rng, lex.male_w, np.maximum(generation - 1, 0)).tolist(),
         "surname": rng.choice(len(names.SURNAMES), size=size, p=lex.surname_w).tolist(),
         "city": rng.choice(len(CITIES), size=size, p=lex.city_w).tolist(),
         "u": rng.random((size, UNIFORMS)).tolist(),
     }
+
+
+def _names_of(rng: np.random.Generator, weights: np.ndarray, generation: np.ndarray) -> np.ndarray:
+    """A name index per guest, drawn from the weights of the guest's generation."""
+    picks = np.empty(len(generation), dtype=np.int64)
+    for g in range(3):
+        mask = generation == g
+        picks[mask] = rng.choice(weights.shape[1], size=int(mask.sum()), p=weights[g])
+    return picks
 
 
 def joined_at(anchor: date, index: int, population: int, u: float) -> datetime:
