@@ -1,19 +1,23 @@
-"""Merge and unmerge (R2.3, R2.4). The caller owns the transaction; both functions are atomic.
+"""Merge (R2.3). The caller owns the transaction; ``merge_customers`` and ``merge_many`` are atomic.
 
 Rules (docs/identity.md):
 - everything of the absorbed customer moves to the survivor: identifiers, events, consents and the
   rows of every registered Participant; the absorbed row stays as a tombstone (``merged_into``);
 - fields: the survivor keeps its non-empty values; its empty fields take the absorbed value; every
   value that lost or was overwritten is written to history with source ``merge:<id>``;
-- consent: per channel the stricter current choice wins (a row is added to make it current);
-- unmerge sends recorded rows back and lets rows created after the merge follow what they came with.
+- consent: per channel the stricter current choice wins (a row is added to make it current).
+
+``merge_many`` does many merges with a fixed number of queries per chain-free round (bulk ingest
+merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import apps
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Case, Max, Value, When
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
@@ -22,7 +26,7 @@ from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
-from clientbase.identity.consents import current_consents, stricter
+from clientbase.identity.consents import stricter
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
 from clientbase.identity.services import lock_identity
@@ -32,6 +36,8 @@ EVENT = "interactions.Event"
 CONSENT = "identity.Consent"
 # Fields a merge never copies: they describe the profile row, not the person.
 _NOT_MERGED = {"kind"}
+_CHUNK = 500
+Pair = tuple[int, int, str]  # survivor id, absorbed id, reason
 
 
 def _empty(value: Any) -> bool:
@@ -42,15 +48,36 @@ def _model(label: str) -> type[models.Model]:
     return apps.get_model(label)
 
 
-def _move(label: str, source: Customer, target: Customer) -> list[int]:
-    queryset = _model(label)._default_manager.filter(customer=source)
-    ids = sorted(queryset.values_list("pk", flat=True))
-    if ids:
-        queryset.update(customer=target)
-    return ids
+def _labels() -> list[str]:
+    return [IDENTIFIER, EVENT, CONSENT, *(p.model for p in participants())]
 
 
-def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: Actor) -> list[ProfileChange]:
+def notify_participants(customer_ids: list[int]) -> None:
+    """Each distinct ``after_change`` once (several participants of one domain often share one)."""
+    called: list[object] = []
+    for participant in participants():
+        if participant.after_change is not None and participant.after_change not in called:
+            called.append(participant.after_change)
+            participant.after_change(customer_ids)
+
+
+def _move_rows(label: str, owners: dict[int, int]) -> dict[int, list[int]]:
+    """Move every row of each absorbed customer to its survivor; return {absorbed: moved ids}."""
+    manager = _model(label)._default_manager
+    moved: dict[int, list[int]] = defaultdict(list)
+    absorbed = sorted(owners)
+    for start in range(0, len(absorbed), _CHUNK):
+        chunk = absorbed[start:start + _CHUNK]
+        for pk, customer_id in manager.filter(customer_id__in=chunk).values_list("pk", "customer_id"):
+            moved[customer_id].append(pk)
+        if any(c in moved for c in chunk):
+            manager.filter(customer_id__in=chunk).update(customer_id=Case(
+                *(When(customer_id=a, then=Value(owners[a])) for a in chunk), output_field=models.BigIntegerField()))
+    return {a: sorted(ids) for a, ids in moved.items()}
+
+
+def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: Actor,
+                  tags: dict[int, set[int]], tag_names: dict[int, str]) -> list[ProfileChange]:
     source = f"merge:{merge.pk}"
     rows = []
     for key in BUILTIN_FIELDS:
@@ -78,75 +105,142 @@ def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: A
         else:
             rows.append(change_row(survivor, f"custom.{key}", theirs, mine, actor=actor, source=source))
     survivor.custom = custom
-    added_tags = sorted(set(absorbed.tags.values_list("name", flat=True))
-                        - set(survivor.tags.values_list("name", flat=True)))
-    if added_tags:
-        merge.overwritten["tags"] = {"added": added_tags}
-        survivor.tags.add(*absorbed.tags.filter(name__in=added_tags))
-        rows.append(change_row(survivor, "tags", None, added_tags, actor=actor, source=source))
+    added = tags[absorbed.pk] - tags[survivor.pk]
+    if added:
+        names = sorted(tag_names[t] for t in added)
+        merge.overwritten["tags"] = {"added": names}
+        tags[survivor.pk] |= added
+        rows.append(change_row(survivor, "tags", None, names, actor=actor, source=source))
     return rows
 
 
-def _merge_consents(survivor: Customer, absorbed: Customer, merge: Merge) -> None:
-    mine, theirs = current_consents(survivor.pk), current_consents(absorbed.pk)
-    merge.moved[CONSENT] = _move(CONSENT, absorbed, survivor)
+def _consent_state(customer_ids: list[int]) -> dict[int, dict[str, tuple[Any, int, str]]]:
+    """{customer: {channel: (at, pk, status) of the current row}}."""
+    state: dict[int, dict[str, tuple[Any, int, str]]] = defaultdict(dict)
+    rows = Consent.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "channel", "at", "pk",
+                                                                           "status")
+    for customer_id, channel, at, pk, status in rows:
+        current = state[customer_id].get(channel)
+        if current is None or (at, pk) > current[:2]:
+            state[customer_id][channel] = (at, pk, status)
+    return state
+
+
+def _merge_consents(pairs: list[tuple[Customer, Customer, Merge]]) -> dict[int, list[Consent]]:
+    state = _consent_state([c.pk for s, a, _ in pairs for c in (s, a)])
     at = now()
-    created = []
-    for channel in sorted(set(mine) | set(theirs)):
-        wanted = stricter(mine.get(channel), theirs.get(channel))
-        after = current_consents(survivor.pk, channels=[channel]).get(channel)
-        if wanted is not None and after != wanted:
-            row = Consent.objects.create(customer=survivor, channel=channel, status=wanted, at=at,
-                                         source=f"merge:{merge.pk}")
-            created.append(row.pk)
-    merge.created_consents = created
+    created: dict[int, list[Consent]] = defaultdict(list)
+    for survivor, absorbed, merge in pairs:
+        mine, theirs = state[survivor.pk], state.pop(absorbed.pk, {})
+        for channel in sorted(set(mine) | set(theirs)):
+            wanted = stricter(mine[channel][2] if channel in mine else None,
+                              theirs[channel][2] if channel in theirs else None)
+            latest = max(x for x in (mine.get(channel), theirs.get(channel)) if x is not None)
+            if wanted is not None and latest[2] != wanted:
+                created[merge.pk].append(Consent(customer_id=survivor.pk, channel=channel, status=wanted, at=at,
+                                                 source=f"merge:{merge.pk}"))
+                mine[channel] = (at, 1 << 62, wanted)
+            else:
+                mine[channel] = latest
+    return created
 
 
-def notify_participants(customer_ids: list[int]) -> None:
-    """Each distinct ``after_change`` once (several participants of one domain often share one)."""
-    called: list[object] = []
-    for participant in participants():
-        if participant.after_change is not None and participant.after_change not in called:
-            called.append(participant.after_change)
-            participant.after_change(customer_ids)
+def _rounds(pairs: Sequence[Pair]) -> list[list[Pair]]:
+    """Split into rounds where no customer is absorbed after it survived a merge of the same round."""
+    rounds: list[list[Pair]] = [[]]
+    survivors: set[int] = set()
+    for pair in pairs:
+        if pair[1] in survivors:
+            rounds.append([])
+            survivors = set()
+        rounds[-1].append(pair)
+        survivors.add(pair[0])
+    return [r for r in rounds if r]
+
+
+def _check(pairs: Sequence[Pair], customers: dict[int, Customer]) -> None:
+    absorbed_before: set[int] = set()
+    for survivor, absorbed, _ in pairs:
+        if survivor == absorbed:
+            raise DomainValidationError.single("customer_id", "A customer cannot be merged into itself.")
+        for who, pk in (("survivor", survivor), ("absorbed", absorbed)):
+            into = customers[pk].merged_into_id
+            if into is not None or pk in absorbed_before:
+                raise DomainValidationError.single(who, f"Customer #{pk} was already merged into #{into}.")
+        absorbed_before.add(absorbed)
+
+
+def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> list[Merge]:
+    at = now()
+    event_model = _model(EVENT)
+    marks = {"identifier_watermark": Identifier.objects.aggregate(m=Max("pk"))["m"] or 0,
+             "event_watermark": event_model._default_manager.aggregate(m=Max("pk"))["m"] or 0}
+    merges = Merge.objects.bulk_create([
+        Merge(survivor_id=s, absorbed_id=a, at=at, actor_user_id=actor.user_id, reason=reason[:200], **marks)
+        for s, a, reason in pairs])
+    owners = {a: s for s, a, _ in pairs}
+    for label in _labels():
+        moved = _move_rows(label, owners)
+        for merge in merges:
+            merge.moved[label] = moved.get(merge.absorbed_id, [])
+    involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
+    through = Customer.tags.through
+    tags: dict[int, set[int]] = defaultdict(set)
+    for customer_id, tag_id in through.objects.filter(customer_id__in=involved).values_list("customer_id", "tag_id"):
+        tags[customer_id].add(tag_id)
+    tag_names = dict(Customer.tags.field.related_model.objects.filter(  # type: ignore[attr-defined]
+        pk__in={t for ts in tags.values() for t in ts}).values_list("pk", "name"))
+    before = {pk: set(tags[pk]) for pk in involved}
+    triples = [(customers[s], customers[a], m) for (s, a, _), m in zip(pairs, merges, strict=True)]
+    created = _merge_consents(triples)
+    Consent.objects.bulk_create([c for rows in created.values() for c in rows])
+    history: list[ProfileChange] = []
+    for survivor, absorbed, merge in triples:
+        merge.created_consents = [c.pk for c in created.get(merge.pk, [])]
+        history += _merge_fields(survivor, absorbed, merge, actor, tags, tag_names)
+        history.append(change_row(absorbed, "merged_into", None, survivor.pk, actor=actor, source=f"merge:{merge.pk}"))
+        absorbed.merged_into_id = survivor.pk
+    through.objects.bulk_create([through(customer_id=pk, tag_id=t) for pk in involved
+                                 for t in sorted(tags[pk] - before[pk])], ignore_conflicts=True)
+    survivors = {s.pk: s for s, _, _ in triples}
+    for customer in survivors.values():
+        customer.search_key = search_key(customer.last_name, customer.first_name, customer.middle_name,
+                                         customer.legal_name)
+    for customer in [*survivors.values(), *(a for _, a, _ in triples)]:
+        customer.updated_at = at
+    fields = [k for k in BUILTIN_FIELDS if k not in _NOT_MERGED] + ["custom", "search_key", "updated_at"]
+    Customer.objects.bulk_update(list(survivors.values()), fields, batch_size=200)
+    Customer.objects.bulk_update([a for _, a, _ in triples], ["merged_into", "updated_at"], batch_size=500)
+    ProfileChange.objects.bulk_create(history, batch_size=1000)
+    Merge.objects.bulk_update(merges, ["moved", "overwritten", "created_consents"], batch_size=200)
+    return merges
 
 
 @transaction.atomic
+def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> list[Merge]:
+    """Merge each (survivor id, absorbed id, reason) in order, as if one ``merge_customers`` after another."""
+    if not pairs:
+        return []
+    lock_identity()
+    ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
+    customers = Customer.objects.in_bulk(ids)
+    missing = [pk for pk in ids if pk not in customers]
+    if missing:
+        raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
+    _check(pairs, customers)
+    merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
+    if notify:
+        notify_participants(ids)
+    return merges
+
+
 def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, reason: str = "",
                     notify: bool = True) -> Merge:
     """Move everything of ``absorbed`` to ``survivor`` and leave ``absorbed`` as a tombstone.
 
-    ``notify=False`` skips the participants' ``after_change``: a caller merging many pairs in one
-    transaction (bulk ingest) calls ``notify_participants`` once with every customer id instead.
+    ``notify=False`` skips the participants' ``after_change`` (the caller calls ``notify_participants``).
     """
-    lock_identity()
+    [merge] = merge_many([(survivor.pk, absorbed.pk, reason)], actor=actor, notify=notify)
     survivor.refresh_from_db()
     absorbed.refresh_from_db()
-    if survivor.pk == absorbed.pk:
-        raise DomainValidationError.single("customer_id", "A customer cannot be merged into itself.")
-    for who, customer in (("survivor", survivor), ("absorbed", absorbed)):
-        if customer.merged_into_id is not None:
-            raise DomainValidationError.single(
-                who, f"Customer #{customer.pk} was already merged into #{customer.merged_into_id}.")
-    event_model = _model(EVENT)
-    merge = Merge.objects.create(
-        survivor=survivor, absorbed=absorbed, at=now(), actor_user_id=actor.user_id, reason=reason[:200],
-        identifier_watermark=Identifier.objects.aggregate(m=Max("pk"))["m"] or 0,
-        event_watermark=event_model._default_manager.aggregate(m=Max("pk"))["m"] or 0,
-    )
-    merge.moved = {IDENTIFIER: _move(IDENTIFIER, absorbed, survivor), EVENT: _move(EVENT, absorbed, survivor)}
-    for participant in participants():
-        merge.moved[participant.model] = _move(participant.model, absorbed, survivor)
-    _merge_consents(survivor, absorbed, merge)
-    rows = _merge_fields(survivor, absorbed, merge, actor)
-    rows.append(change_row(absorbed, "merged_into", None, survivor.pk, actor=actor, source=f"merge:{merge.pk}"))
-    absorbed.merged_into = survivor
-    absorbed.save(update_fields=["merged_into", "updated_at"])
-    survivor.search_key = search_key(survivor.last_name, survivor.first_name, survivor.middle_name,
-                                     survivor.legal_name)
-    survivor.save()
-    ProfileChange.objects.bulk_create(rows)
-    merge.save(update_fields=["moved", "overwritten", "created_consents"])
-    if notify:
-        notify_participants([survivor.pk, absorbed.pk])
     return merge

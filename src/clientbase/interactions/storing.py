@@ -16,7 +16,7 @@ from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.identity.guards import Guards
-from clientbase.identity.merges import merge_customers, notify_participants
+from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
@@ -74,15 +74,10 @@ def _fill(target: dict[str, Any], traits: dict[str, Any]) -> dict[str, Any]:
 
 def _execute_merges(plan: Plan, by_index: dict[int, ParsedEvent], results: "list[EventResult]",
                     actor: Actor) -> None:
-    involved = sorted({x for m in plan.merges for x in m[:2]})
-    customers = Customer.objects.in_bulk(involved)
-    for survivor, absorbed, index in plan.merges:
-        event = by_index[index]
-        merge = merge_customers(customers[survivor], customers[absorbed], actor=actor,
-                                reason=f"event {event.source}/{event.external_id}", notify=False)
+    pairs = [(s, a, f"event {by_index[i].source}/{by_index[i].external_id}") for s, a, i in plan.merges]
+    merges = merge_many(pairs, actor=actor)
+    for (survivor, absorbed, index), merge in zip(plan.merges, merges, strict=True):
         results[index].merges.append({"merge_id": merge.pk, "survivor": survivor, "absorbed": absorbed})
-    if involved:
-        notify_participants(involved)
 
 
 def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> dict[int, int]:

@@ -8,7 +8,7 @@ from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.tests.builders import make_customer
 from clientbase.identity.consents import current_consents, set_consent
 from clientbase.identity.merges import merge_customers
-from clientbase.identity.models import Identifier
+from clientbase.identity.models import Identifier, Merge
 from clientbase.identity.unmerge import unmerge
 from clientbase.interactions.models import Event
 from clientbase.interactions.tests.builders import ingest, make_event
@@ -85,3 +85,23 @@ def test_unmerge_twice_is_refused() -> None:
     unmerge(merge, actor=SYSTEM)
     with pytest.raises(DomainValidationError, match="already undone"):
         unmerge(merge, actor=SYSTEM)
+
+
+def test_chain_of_merges_in_one_batch_unmerges_step_by_step() -> None:
+    a = make_customer(phone="+79161234567")
+    b = make_customer(phone="+79031112233")
+    c = make_customer(phone="+79051112233")
+    before = snapshot(a, b, c)
+    report = ingest(make_event(identifiers={"phone": ["+79031112233", "+79051112233"]}, id="bc"),
+                    make_event(identifiers={"phone": ["+79161234567", "+79051112233"]}, id="ac"))
+    assert [m["absorbed"] for r in report.results for m in r.merges] == [c.pk, b.pk]
+    assert Identifier.objects.filter(customer=a).count() == 3
+    first, second = Merge.objects.order_by("pk")
+    assert sorted(second.moved["identity.Identifier"]) == sorted(
+        Identifier.objects.filter(value__in=["+79031112233", "+79051112233"]).values_list("pk", flat=True))
+    unmerge(second, actor=SYSTEM)
+    unmerge(first, actor=SYSTEM)
+    after = snapshot(a, b, c)
+    for pk in before:
+        assert after[pk]["identifiers"] == before[pk]["identifiers"]
+        assert after[pk]["fields"] == before[pk]["fields"]
