@@ -84,8 +84,15 @@ def _row_order(columns: tuple[FloatArray, ...]) -> IntArray:
         key = np.zeros(columns[0].shape[0], dtype=np.int64)
         for column, low, span in zip(columns, lows, spans, strict=True):
             key = key * np.int64(span) + (column - low).astype(np.int64)
-        return np.argsort(key).astype(np.int64)
+        return argsort_keys(key, float(np.prod(spans)))
     return np.lexsort(columns[::-1]).astype(np.int64)
+
+
+def argsort_keys(key: IntArray, bound: float) -> IntArray:
+    """argsort of non-negative int64 keys below ``bound``; keys that fit in int32 sort about twice as fast."""
+    if bound < 2.0**31:
+        return np.argsort(key.astype(np.int32)).astype(np.int64)
+    return np.argsort(key).astype(np.int64)
 
 
 def unique_pairs(first: FloatArray, second: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:

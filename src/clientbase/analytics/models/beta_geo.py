@@ -177,11 +177,15 @@ class BetaGeoModel:
             gradient_tolerance=1e-7 if inverse_hessian is None else 1e-9,
         )
         r, alpha, a, b = np.exp(log_params)
-        fitted = np.array([r, alpha / scale, a, b])
-        log_likelihood = dot(grouped.weights, log_likelihood_terms(fitted, gx, gt_x, gT))
+        total = float(grouped.weights.sum())
+        # Rescaling time by c multiplies each customer's likelihood by c^-x (rates carry 1/time units),
+        # so the likelihood in the data's own unit is recovered without another pass over the patterns.
+        log_likelihood = -_negative_mean_log_likelihood(log_params, data)[0] * total + dot(
+            grouped.weights, gx
+        ) * np.log(scale)
         self._params = BetaGeoParams(
             r=float(r), alpha=float(alpha / scale), a=float(a), b=float(b),
-            log_likelihood=log_likelihood, n_customers=int(round(grouped.weights.sum())), converged=converged,
+            log_likelihood=float(log_likelihood), n_customers=int(round(total)), converged=converged,
         )
         return self._params
 

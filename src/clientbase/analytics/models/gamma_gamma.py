@@ -135,11 +135,12 @@ class GammaGammaModel:
         data = _SpendData.build(gx, gm / scale, grouped.weights)
         log_params, converged, _ = minimise_with_gradient(lambda lp: _negative_mean_log_likelihood(lp, data), np.zeros(3))
         p, q, v = np.exp(log_params)
-        fitted = np.array([p, q, v * scale])
+        total = float(grouped.weights.sum())
+        # Mean spend is a density in money units: dividing money by ``scale`` adds log(scale) per customer.
+        log_likelihood = (-_negative_mean_log_likelihood(log_params, data)[0] - np.log(scale)) * total
         self._params = GammaGammaParams(
             p=float(p), q=float(q), v=float(v * scale),
-            log_likelihood=dot(grouped.weights, log_likelihood_terms(fitted, gx, gm)),
-            n_customers=int(round(grouped.weights.sum())), converged=converged,
+            log_likelihood=float(log_likelihood), n_customers=int(round(total)), converged=converged,
         )
         return self._params
 

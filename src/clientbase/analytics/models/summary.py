@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ._arrays import ArrayLike, FloatArray, as_float
+from ._arrays import ArrayLike, FloatArray, argsort_keys, as_float
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def summarise_transactions(
     )
 
 
-def _customer_day_order(ids: npt.NDArray[np.generic], days: FloatArray) -> npt.NDArray[np.intp]:
+def _customer_day_order(ids: npt.NDArray[np.generic], days: FloatArray) -> npt.NDArray[np.integer]:
     """Permutation sorting rows by (customer, day).
 
     Integer ids and whole days pack into one int64 key whose argsort is several times faster than a
@@ -90,7 +90,8 @@ def _customer_day_order(ids: npt.NDArray[np.generic], days: FloatArray) -> npt.N
     if np.issubdtype(ids.dtype, np.integer):
         low_id, low_day = int(ids.min()), float(days.min())
         span_days = int(days.max() - low_day) + 1
-        if (int(ids.max()) - low_id + 1) * span_days < 2**62:
+        bound = (int(ids.max()) - low_id + 1) * span_days
+        if bound < 2**62:
             key = (ids.astype(np.int64) - low_id) * span_days + (days - low_day).astype(np.int64)
-            return np.argsort(key)
+            return argsort_keys(key, float(bound))
     return np.lexsort((days, ids))
