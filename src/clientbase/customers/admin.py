@@ -1,4 +1,4 @@
-"""Admin for staff. Edits here bypass the services (no history rows): prefer the web pages for profiles."""
+"""Admin for staff: profiles and history are view-only (the web pages and API write them with history)."""
 
 from django.contrib import admin
 
@@ -10,14 +10,15 @@ from clientbase.customers.models import (
     ProfileChange,
     Tag,
 )
+from clientbase.web.admin_tools import ReadOnlyAdminMixin
 
 
-class ImportantDateInline(admin.TabularInline[ImportantDate, Customer]):
+class ImportantDateInline(ReadOnlyAdminMixin, admin.TabularInline[ImportantDate, Customer]):
     model = ImportantDate
     extra = 0
 
 
-class ContactPersonInline(admin.TabularInline[ContactPerson, Customer]):
+class ContactPersonInline(ReadOnlyAdminMixin, admin.TabularInline[ContactPerson, Customer]):
     model = ContactPerson
     fk_name = "company"
     raw_id_fields = ["person"]
@@ -25,7 +26,7 @@ class ContactPersonInline(admin.TabularInline[ContactPerson, Customer]):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin[Customer]):
+class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Customer]):
     list_display = ["id", "display_name", "kind", "city", "team", "owner", "merged_into", "updated_at"]
     list_filter = ["kind", "team", "gender", "family_status", "preferred_channel", "tags"]
     # search_key is the indexed, normalised name; identifiers find people by phone or email.
@@ -50,20 +51,11 @@ class CustomFieldDefinitionAdmin(admin.ModelAdmin[CustomFieldDefinition]):
 
 
 @admin.register(ProfileChange)
-class ProfileChangeAdmin(admin.ModelAdmin[ProfileChange]):
-    """History is append-only (R1.5): visible here, never editable."""
+class ProfileChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ProfileChange]):
+    """History is append-only (R1.5)."""
 
     list_display = ["at", "customer", "field", "actor_user", "channel", "source"]
     list_filter = ["channel"]
     search_fields = ["field", "source"]
     raw_id_fields = ["customer"]
     list_select_related = ["customer", "actor_user"]
-
-    def has_add_permission(self, request: object) -> bool:  # type: ignore[override]
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:  # type: ignore[override]
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:  # type: ignore[override]
-        return False

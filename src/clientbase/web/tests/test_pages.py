@@ -109,3 +109,14 @@ def test_static_files_are_found_and_linked(client_admin: Client) -> None:
     assert finders.find("web/app.css") and finders.find("web/vendor/htmx.min.js")
     body = client_admin.get("/").content.decode()
     assert 'href="/static/web/app.css"' in body and 'src="/static/web/vendor/htmx.min.js"' in body
+
+
+def test_admin_shows_profiles_but_does_not_edit_them(client_admin: Client) -> None:
+    customer = make_customer(notes="old")
+    page = client_admin.get(f"/admin/customers/customer/{customer.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    client_admin.post(f"/admin/customers/customer/{customer.pk}/change/", {"notes": "new"})
+    customer.refresh_from_db()
+    assert customer.notes == "old"
+    assert client_admin.get("/admin/customers/customer/add/").status_code == 403
+    assert client_admin.get("/admin/customers/customfielddefinition/add/").status_code == 200
