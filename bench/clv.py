@@ -44,7 +44,7 @@ def _run_ours(log: dict[str, np.ndarray]) -> dict[str, Any]:
     from clientbase.analytics.models import (
         BetaGeoModel,
         GammaGammaModel,
-        customer_lifetime_value,
+        score_customers,
         summarise_transactions,
     )
 
@@ -53,13 +53,11 @@ def _run_ours(log: dict[str, np.ndarray]) -> dict[str, Any]:
     x, t_x, T, m = summary.frequency, summary.recency, summary.T, summary.monetary_value
     transactions, spend = BetaGeoModel(), GammaGammaModel()
     bg, gg = transactions.fit(x, t_x, T), spend.fit(x, m)
-    expected = transactions.expected_purchases(HORIZON_DAYS, x, t_x, T)
-    alive = transactions.probability_alive(x, t_x, T)
-    value = customer_lifetime_value(transactions, spend, x, t_x, T, m, months=12, discount_rate=0.01)
+    scores = score_customers(transactions, spend, x, t_x, T, m, horizon_days=HORIZON_DAYS, months=12, discount_rate=0.01)
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds, "bg": bg.as_array().tolist(), "gg": gg.as_array().tolist(),
-        "scores": np.stack([expected, alive, value]),
+        "scores": np.stack([scores.expected_purchases, scores.probability_alive, scores.lifetime_value]),
     }
 
 
@@ -98,7 +96,7 @@ def _run_score_only(path: Path) -> dict[str, Any]:
         BetaGeoParams,
         GammaGammaModel,
         GammaGammaParams,
-        customer_lifetime_value,
+        score_customers,
     )
 
     stored = np.load(path)
@@ -106,11 +104,10 @@ def _run_score_only(path: Path) -> dict[str, Any]:
     transactions = BetaGeoModel(BetaGeoParams(*stored["bg"]))
     spend = GammaGammaModel(GammaGammaParams(*stored["gg"]))
     started = time.perf_counter()
-    expected = transactions.expected_purchases(HORIZON_DAYS, x, t_x, T)
-    alive = transactions.probability_alive(x, t_x, T)
-    value = customer_lifetime_value(transactions, spend, x, t_x, T, m, months=12, discount_rate=0.01)
+    scores = score_customers(transactions, spend, x, t_x, T, m, horizon_days=HORIZON_DAYS, months=12, discount_rate=0.01)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "checksum": float(expected.sum() + alive.sum() + value.sum())}
+    checksum = scores.expected_purchases.sum() + scores.probability_alive.sum() + scores.lifetime_value.sum()
+    return {"seconds": seconds, "checksum": float(checksum)}
 
 
 def _child(side: str, data: Path, out: Path) -> None:

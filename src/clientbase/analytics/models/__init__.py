@@ -7,13 +7,14 @@ See docs/analytics-models.md for the parametrisation, fitting method and validat
 from ._optimize import FitError
 from .beta_geo import BetaGeoModel, BetaGeoParams, NextPurchaseForecast
 from .gamma_gamma import GammaGammaModel, GammaGammaParams
-from .lifetime_value import TransactionModel, customer_lifetime_value
+from .lifetime_value import CustomerScores, TransactionModel, customer_lifetime_value, score_customers
 from .pareto_nbd import ParetoNBDModel, ParetoNBDParams
 from .summary import CustomerSummary, summarise_transactions
 
 __all__ = [
     "BetaGeoModel",
     "BetaGeoParams",
+    "CustomerScores",
     "CustomerSummary",
     "FitError",
     "GammaGammaModel",
@@ -23,5 +24,6 @@ __all__ = [
     "ParetoNBDParams",
     "TransactionModel",
     "customer_lifetime_value",
+    "score_customers",
     "summarise_transactions",
 ]

@@ -248,15 +248,17 @@ class BetaGeoModel:
     def expected_purchases_combination(
         self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> FloatArray:
-        """sum_h coefficients[h] * E[purchases in (T, T + horizons[h]]], per customer.
+        """sum_h coefficients[..., h] * E[purchases in (T, T + horizons[h]]], per customer.
 
-        Linear combinations (discounted monthly increments for lifetime value) are formed per distinct
-        (x, T) pair before being spread to customers, so ten million customers cost one gather, not twelve.
+        ``coefficients`` of shape (h,) gives one value per customer; shape (k, h) gives k rows. Linear
+        combinations (discounted monthly increments for lifetime value) are formed per distinct (x, T) pair
+        before being spread to customers, so ten million customers cost one gather, not twelve.
         """
         x, t_x, age = check_rfm(frequency, recency, T)
         per_pair, index = self._purchases_per_pair(as_float(horizons, "horizons"), x, age)
-        combined = np.einsum("h,hp->p", as_float(coefficients, "coefficients"), per_pair)
-        return np.asarray(combined[index] * self._probability_alive(x, t_x, age), dtype=np.float64)
+        weights = np.asarray(coefficients, dtype=np.float64)
+        combined = np.einsum("...h,hp->...p", weights, per_pair)
+        return np.asarray(combined[..., index] * self._probability_alive(x, t_x, age), dtype=np.float64)
 
     def _purchases_per_pair(
         self, horizons: FloatArray, x: FloatArray, T: FloatArray

@@ -180,6 +180,7 @@ class ParetoNBDModel:
     def expected_purchases_combination(
         self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> FloatArray:
-        """sum_h coefficients[h] * E[purchases in (T, T + horizons[h]]], per customer."""
+        """sum_h coefficients[..., h] * E[purchases in (T, T + horizons[h]]]; (h,) or (k, h) coefficients."""
         curve = self.expected_purchases_curve(horizons, frequency, recency, T)
-        return np.asarray(np.einsum("h,hn->n", np.asarray(coefficients, dtype=np.float64), curve), dtype=np.float64)
+        weights = np.asarray(coefficients, dtype=np.float64)
+        return np.asarray(np.einsum("...h,hn->...n", weights, curve), dtype=np.float64)

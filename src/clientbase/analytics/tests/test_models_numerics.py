@@ -12,6 +12,7 @@ from clientbase.analytics.models import (
     ParetoNBDModel,
     ParetoNBDParams,
     customer_lifetime_value,
+    score_customers,
     summarise_transactions,
 )
 from clientbase.analytics.models.pareto_nbd import _log_tail_integral
@@ -112,3 +113,15 @@ def test_bad_summaries_are_refused() -> None:
         BETA_GEO.probability_alive([1.5], [10.0], [30.0])
     with pytest.raises(RuntimeError, match="not fitted"):
         BetaGeoModel().probability_alive([1.0], [10.0], [30.0])
+
+
+def test_one_pass_scores_equal_the_separate_calls() -> None:
+    spend = GammaGammaModel(GammaGammaParams(p=6.25, q=3.74, v=15.44))
+    m = np.where(X > 0, 30.0, 0.0)
+    for model in (BETA_GEO, PARETO):
+        scores = score_customers(model, spend, X, T_X, T, m, horizon_days=90.0, months=6, discount_rate=0.02)
+        assert scores.expected_purchases == pytest.approx(model.expected_purchases(90.0, X, T_X, T), rel=1e-12)
+        assert scores.probability_alive == pytest.approx(model.probability_alive(X, T_X, T), rel=1e-12)
+        assert scores.expected_spend == pytest.approx(spend.expected_average_spend(X, m), rel=1e-12)
+        value = customer_lifetime_value(model, spend, X, T_X, T, m, months=6, discount_rate=0.02)
+        assert scores.lifetime_value == pytest.approx(value, rel=1e-12, abs=1e-300)
