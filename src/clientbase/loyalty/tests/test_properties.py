@@ -1,6 +1,7 @@
 """Property: for any interleaving of operations the ledger sums to the balance and the audit is clean."""
 
 import contextlib
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -80,8 +81,10 @@ def _apply(op: tuple[Any, ...], program: Any, people: list[Customer], state: dic
         unmerge(state["merges"].pop(), actor=SYSTEM)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=st.lists(operations, max_size=18), negative=st.booleans(), pending=st.sampled_from([0, 5]))
+# Modest by default (the suite stays fast); LOYALTY_EXAMPLES=500 for a long run.
+@settings(max_examples=int(os.environ.get("LOYALTY_EXAMPLES", 10)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operations, max_size=16), negative=st.booleans(), pending=st.sampled_from([0, 5]))
 def test_any_interleaving_keeps_the_ledger_exact(ops: list[tuple[Any, ...]], negative: bool, pending: int) -> None:
     with transaction.atomic():
         program = make_program(earn_percent=10, max_redeem_percent=100, allow_negative=negative,
