@@ -194,3 +194,11 @@ def test_demo_cards_render_and_respect_teams(demo: Path, client: Any) -> None:
         assert customer.display_name in page.content.decode()
     client.force_login(users.get(username="manager_msk"))
     assert client.get(f"/customers/{spb_person.pk}/").status_code == 404
+
+
+def test_a_lost_demo_json_keeps_the_data_and_resets_the_password(demo: Path) -> None:
+    before = _table_counts()
+    demo.unlink()
+    login = ensure_demo(customers=SIZE, seed=7, progress=False, path=demo, stages=PROFILE_STAGES)
+    assert _table_counts() == before
+    assert get_user_model().objects.get(username="manager_msk").check_password(login.password)
