@@ -1,6 +1,5 @@
 """End to end in a real headless Chromium: log in, search by phone in another format, open the card."""
 
-import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -15,13 +14,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture
-def browser_page() -> Iterator[Any]:
+def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     executable = shutil.which("chromium")
     if executable is None:
         pytest.skip("Debian chromium is not installed (run .ci/browser-deps)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     # Playwright's sync API runs an event loop; Django refuses ORM calls from such a thread unless told.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page()
