@@ -21,7 +21,13 @@ class TransactionModel(Protocol):
     """What a purchase-count model (BG/NBD, Pareto/NBD) offers the value computation."""
 
     def expected_purchases_combination(
-        self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        horizons: ArrayLike,
+        coefficients: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        probability_alive: FloatArray | None = None,
     ) -> FloatArray: ...
 
     def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> FloatArray: ...
@@ -100,13 +106,14 @@ def score_customers(
     coefficients = np.zeros((2, horizons.shape[0]))
     coefficients[0, :-1] = month_weights
     coefficients[1, -1] = 1.0
+    alive = transaction_model.probability_alive(frequency, recency, T)
     value_purchases, horizon_purchases = transaction_model.expected_purchases_combination(
-        horizons, coefficients, frequency, recency, T
+        horizons, coefficients, frequency, recency, T, probability_alive=alive
     )
     spend = spend_model.expected_average_spend(frequency, monetary_value)
     return CustomerScores(
         expected_purchases=horizon_purchases,
-        probability_alive=transaction_model.probability_alive(frequency, recency, T),
+        probability_alive=alive,
         expected_spend=spend,
         lifetime_value=np.asarray(spend * value_purchases, dtype=np.float64),
     )

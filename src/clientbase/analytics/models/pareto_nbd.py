@@ -162,7 +162,12 @@ class ParetoNBDModel:
         return self.expected_purchases_curve([t], frequency, recency, T)[0]
 
     def expected_purchases_curve(
-        self, horizons: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        horizons: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        probability_alive: FloatArray | None = None,
     ) -> FloatArray:
         """FH (41) for several horizons; shape (len(horizons), customers).
 
@@ -171,16 +176,22 @@ class ParetoNBDModel:
         """
         r, alpha, s, beta = self.params.as_array()
         x, _, age = check_rfm(frequency, recency, T)
-        alive = self.probability_alive(frequency, recency, T)
+        alive = self.probability_alive(frequency, recency, T) if probability_alive is None else probability_alive
         horizon = np.asarray(horizons, dtype=np.float64)[:, None]
         log_growth = np.log1p(horizon / (beta + age))
         bracket = log_growth if abs(s - 1.0) < 1e-12 else -np.expm1(-(s - 1.0) * log_growth) / (s - 1.0)
         return np.asarray(alive * (r + x) * (beta + age) / (alpha + age) * bracket, dtype=np.float64)
 
     def expected_purchases_combination(
-        self, horizons: ArrayLike, coefficients: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+        self,
+        horizons: ArrayLike,
+        coefficients: ArrayLike,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        probability_alive: FloatArray | None = None,
     ) -> FloatArray:
         """sum_h coefficients[..., h] * E[purchases in (T, T + horizons[h]]]; (h,) or (k, h) coefficients."""
-        curve = self.expected_purchases_curve(horizons, frequency, recency, T)
+        curve = self.expected_purchases_curve(horizons, frequency, recency, T, probability_alive)
         weights = np.asarray(coefficients, dtype=np.float64)
         return np.asarray(np.einsum("...h,hn->...n", weights, curve), dtype=np.float64)
