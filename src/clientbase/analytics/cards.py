@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clientbase.analytics import rules
@@ -20,7 +21,7 @@ def outlook(customer: "Customer", actor: "Actor") -> dict[str, Any] | None:
     if score is None:
         return None
     today = local_today()
-    since_scored = (today - score.computed_at.date()).days
+    since_scored = (today - timezone.localtime(score.computed_at).date()).days
     next_visit = ""
     if score.next_purchase_at is not None:
         days = (score.next_purchase_at - today).days
