@@ -16,9 +16,9 @@ from django.db.models import (
     Case,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -29,7 +29,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, ExtractDay, ExtractMonth, StrIndex
+from django.db.models.functions import Cast, Coalesce, StrIndex
 
 from clientbase.customers.models import Customer, ImportantDate
 from clientbase.segments import rules
@@ -43,12 +43,6 @@ def field_expression(name: str) -> Any:
         return Coalesce(F(f"figures__{column}"), 0)
     if name.startswith("score."):
         return F(f"score__{name.removeprefix('score.')}")
-    if name == "loyalty.balance":
-        from clientbase.loyalty.models import Account
-
-        total = (Account.objects.filter(customer=OuterRef("pk")).values("customer")
-                 .annotate(total=Sum("balance")).values("total"))
-        return Coalesce(Subquery(total), 0)
     return F(name)
 
 
@@ -93,6 +87,8 @@ class _Compiler:
             return self.tier(c)
         if c.field.startswith("custom."):
             return self.custom(c)
+        if c.field == "loyalty.balance":
+            return self.balance(c)
         expr = field_expression(c.field)
         return self.compare(expr, c.type, c.op, c.value, text_blank_is_missing=False)
 
@@ -168,41 +164,59 @@ class _Compiler:
         return self.compare(expr, "number", op, value, text_blank_is_missing=False)
 
     def age(self, c: rules.FieldCondition) -> Q:
-        """Age in whole years from birth_date, compiled to birth-date bounds (index-friendly)."""
-        def born_on_or_before(years: int) -> dt.date:  # age >= years
+        """Age in whole years, compiled to plain birth-date bounds (index-friendly, no per-row arithmetic)."""
+        def born_by(years: int) -> dt.date:  # the latest birth date of someone at least ``years`` old
             try:
                 return self.today.replace(year=self.today.year - years)
-            except ValueError:  # 29 February
+            except ValueError:  # today is 29 February
                 return self.today.replace(year=self.today.year - years, day=28)
 
-        def age_at_least(years: float) -> Q:
-            whole = int(-(-years // 1))  # ceil
-            return Q(birth_date__lte=born_on_or_before(whole))
+        def at_least(years: float) -> Q:
+            return Q(birth_date__lte=born_by(int(-(-years // 1))))
+
+        def below(years: float) -> Q:
+            return Q(birth_date__gt=born_by(int(-(-years // 1))))
+
+        v = c.value
+        if c.op in {"is_set", "is_not_set"}:
+            return Q(birth_date__isnull=c.op == "is_not_set")
+        if c.op == "gte":
+            return at_least(v)
+        if c.op == "gt":
+            return at_least(int(v // 1) + 1)
+        if c.op == "lt":
+            return below(v)
+        if c.op == "lte":
+            return below(int(v // 1) + 1)
+        if c.op == "between":
+            return at_least(v[0]) & below(int(v[1] // 1) + 1)
+        values = [v] if c.op != "in" else list(v)
+        exact = Q(pk__in=[])
+        for item in values:
+            if float(item).is_integer():
+                exact |= at_least(item) & below(int(item) + 1)
+        if c.op == "ne":
+            return Q(birth_date__isnull=False) & ~exact
+        return exact
+
+    def balance(self, c: rules.FieldCondition) -> Q:
+        """The sum of a customer's loyalty balances (0 without an account) against a bound.
+
+        An uncorrelated ``id IN (… GROUP BY customer HAVING …)`` instead of a per-customer SUM
+        subquery: the database aggregates accounts once and hashes the ids. When the condition
+        holds for 0, customers without accounts match too, so the complement is taken instead.
+        """
+        from clientbase.loyalty.models import Account
 
         if c.op in {"is_set", "is_not_set"}:
-            q = Q(birth_date__isnull=False)
-            return q if c.op == "is_set" else ~q
-        present = Q(birth_date__isnull=False)
-        v = c.value
-        if c.op == "gte":
-            return age_at_least(v) & present
-        if c.op == "gt":
-            return age_at_least(int(v // 1) + 1) & present
-        if c.op == "lt":
-            return ~age_at_least(v) & present
-        if c.op == "lte":
-            return ~age_at_least(int(v // 1) + 1) & present
-        if c.op == "between":
-            return age_at_least(v[0]) & ~age_at_least(int(v[1] // 1) + 1) & present
-        if c.op in {"eq", "ne", "in"}:
-            values = [v] if c.op != "in" else list(v)
-            q = Q()
-            for item in values:
-                if float(item).is_integer():
-                    q |= age_at_least(item) & ~age_at_least(int(item) + 1)
-            q = q if q else Q(pk__in=[])
-            return (q & present) if c.op != "ne" else (~q & present)
-        raise AssertionError(c.op)
+            return Q() if c.op == "is_set" else Q(pk__in=[])
+        holds_for_zero = _python_compare(0, c.op, c.value)
+        totals = Account.objects.order_by().values("customer_id").annotate(total=Sum("balance"))
+        condition = self.compare(F("total"), "number", c.op, c.value, text_blank_is_missing=False)
+        if holds_for_zero:
+            failing = totals.exclude(condition).values("customer_id")
+            return ~Q(pk__in=failing)
+        return Q(pk__in=totals.filter(condition).values("customer_id"))
 
     def tier(self, c: rules.FieldCondition) -> Q:
         from clientbase.loyalty.models import Account
@@ -283,13 +297,12 @@ class _Compiler:
         return Q(L.Exact(Subquery(latest), args["status"]))
 
     def special_birthday_within_days(self, args: dict[str, Any]) -> Q:
-        key = ExpressionWrapper(ExtractMonth("birth_date") * 100 + ExtractDay("birth_date"),
-                                output_field=IntegerField())
+        key = MonthDay("birth_date")
         return _key_in_ranges(key, rules.birthday_keys(self.today.month, self.today.day, args["days"])) & \
             Q(birth_date__isnull=False)
 
     def special_important_date(self, args: dict[str, Any]) -> Q:
-        key = ExpressionWrapper(ExtractMonth("date") * 100 + ExtractDay("date"), output_field=IntegerField())
+        key = MonthDay("date")
         dates = ImportantDate.objects.filter(customer_id=OuterRef("pk"), kind=args["kind"]).annotate(key=key)
         ranges = rules.birthday_keys(self.today.month, self.today.day, args["days"])
         condition = Q()
@@ -326,6 +339,30 @@ class _Compiler:
 
         return Q(Exists(SegmentMembership.objects.filter(customer_id=OuterRef("pk"),
                                                          segment_id=args["segment_id"])))
+
+
+def _python_compare(value: float, op: str, target: Any) -> bool:
+    return {"eq": lambda: value == target, "ne": lambda: value != target, "gt": lambda: value > target,
+            "gte": lambda: value >= target, "lt": lambda: value < target, "lte": lambda: value <= target,
+            "between": lambda: target[0] <= value <= target[1], "in": lambda: value in target}[op]()
+
+
+class MonthDay(Func):
+    """``month * 100 + day`` of a date column, in each engine's native functions.
+
+    Django's ExtractMonth on SQLite calls back into Python for every row; strftime stays in C.
+    """
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%m%%d', %(expressions)s) AS INTEGER)",
+                           **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection,
+                           template="CAST(EXTRACT(MONTH FROM %(expressions)s) * 100 "
+                                    "+ EXTRACT(DAY FROM %(expressions)s) AS INTEGER)", **extra)
 
 
 def _key_in_ranges(key: Any, ranges: list[tuple[int, int]]) -> Q:
