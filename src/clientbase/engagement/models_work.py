@@ -83,6 +83,8 @@ class TriggerFire(models.Model):
     customer_id = models.BigIntegerField()
     occasion = models.CharField(max_length=60)
     at = models.DateTimeField()
+    # Random per evaluation: tells this run's new fires apart from earlier ones in set-based follow-ups.
+    run_id = models.BigIntegerField(default=0, db_index=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["trigger", "customer_id", "occasion"],

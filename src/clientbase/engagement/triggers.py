@@ -8,6 +8,7 @@ into messages (bulk-inserted into the outbox) and tasks. Messages are due at onc
 rules (window, caps, consent) decide when and whether they actually go.
 """
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,7 +21,16 @@ from django.db.models import F, Q, QuerySet
 
 from clientbase.core.clock import now
 from clientbase.customers.models import Customer
-from clientbase.engagement.models import Message, MessageKind, Task, Trigger, TriggerFire, TriggerKind
+from clientbase.engagement.models import (
+    Message,
+    MessageKind,
+    MessageStatus,
+    Task,
+    TaskStatus,
+    Trigger,
+    TriggerFire,
+    TriggerKind,
+)
 
 BATCH = 5000
 PerCustomer = Callable[[list[int]], dict[int, dict[str, Any]]]
@@ -49,44 +59,79 @@ def ids(queryset: QuerySet[Any, Any], column: str = "pk") -> QuerySet[Any, Any]:
     return queryset.annotate(cid=F(column)).values("cid")
 
 
-def record_fires(trigger: Trigger, group: Group, at: datetime) -> list[int]:
-    """Insert the fires this group has not had yet; return the customer ids that are new."""
+def _sql_value(model: type[Any], field_name: str, value: Any) -> Any:
+    return model._meta.get_field(field_name).get_db_prep_save(value, connection)
+
+
+def record_fires(trigger: Trigger, group: Group, at: datetime, run_id: int) -> int:
+    """Insert the fires this group has not had yet, marked with ``run_id``; return how many are new."""
     select_sql, params = group.customers.query.sql_with_params()
-    stamp = connection.ops.adapt_datetimefield_value(at)
     table = TriggerFire._meta.db_table
-    sql = (f"INSERT INTO {table} (trigger_id, customer_id, occasion, at) "
-           f"SELECT %s, c.cid, %s, %s FROM ({select_sql}) c "
+    sql = (f"INSERT INTO {table} (trigger_id, customer_id, occasion, at, run_id) "
+           f"SELECT %s, c.cid, %s, %s, %s FROM ({select_sql}) c "
            f"WHERE NOT EXISTS (SELECT 1 FROM {table} f WHERE f.trigger_id = %s AND f.customer_id = c.cid "
            f"AND f.occasion = %s) ON CONFLICT DO NOTHING")
+    stamp = connection.ops.adapt_datetimefield_value(at)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [trigger.pk, group.occasion, stamp, *params, trigger.pk, group.occasion])
-    return list(TriggerFire.objects.filter(trigger=trigger, occasion=group.occasion, at=at)
-                .order_by("customer_id").values_list("customer_id", flat=True))
+        cursor.execute(sql, [trigger.pk, group.occasion, stamp, run_id, *params, trigger.pk, group.occasion])
+    return TriggerFire.objects.filter(run_id=run_id, trigger=trigger, occasion=group.occasion).count()
 
 
-def _key(trigger: Trigger, customer_id: int, occasion: str) -> str:
-    return f"trigger:{trigger.pk}:{customer_id}:{occasion}"
+def _key_prefix(trigger: Trigger) -> str:
+    return f"trigger:{trigger.pk}:"
 
 
-def act(trigger: Trigger, group: Group, customer_ids: list[int], at: datetime) -> None:
-    """Messages and tasks for the new fires, in bulk."""
-    for start in range(0, len(customer_ids), BATCH):
-        chunk = customer_ids[start:start + BATCH]
+def _insert_from_fires(model: type[Any], columns: dict[str, Any], trigger: Trigger, group: Group,
+                       run_id: int) -> None:
+    """INSERT … SELECT one row per new fire: the constant ``columns`` plus customer, key (and owner)."""
+    fires, customers = TriggerFire._meta.db_table, Customer._meta.db_table
+    names = ["customer_id", "idempotency_key", *columns]
+    selects = ["f.customer_id", "%s || f.customer_id || ':' || f.occasion", *["%s"] * len(columns)]
+    if model is Task:
+        names.append("assignee_id")
+        selects.append("c.owner_id")
+    values = [_sql_value(model, name, value) for name, value in columns.items()]
+    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(names)}) SELECT {', '.join(selects)} "
+           f"FROM {fires} f JOIN {customers} c ON c.id = f.customer_id "
+           f"WHERE f.run_id = %s AND f.trigger_id = %s AND f.occasion = %s ON CONFLICT DO NOTHING")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_key_prefix(trigger), *values, run_id, trigger.pk, group.occasion])
+
+
+# Columns without a database default that a raw INSERT must fill (the ORM would use the model defaults).
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "channel": "", "subject": "", "body": "", "address": "", "status": MessageStatus.QUEUED, "attempts": 0,
+    "claimed_by": "", "provider_message_id": "", "last_error": ""}
+
+
+def _messages_one_by_one(trigger: Trigger, group: Group, run_id: int, at: datetime) -> None:
+    """When each customer gets their own fields (a coupon, their expiring points): batches of ORM rows."""
+    ids = list(TriggerFire.objects.filter(run_id=run_id, trigger=trigger, occasion=group.occasion)
+               .order_by("customer_id").values_list("customer_id", flat=True))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
         extra = group.per_customer(chunk) if group.per_customer else {}
-        if trigger.template_key:
-            Message.objects.bulk_create([
-                Message(customer_id=cid, template_key=trigger.template_key, kind=MessageKind.MARKETING,
-                        due_at=at, next_attempt_at=at, context={**group.context, **extra.get(cid, {})},
-                        idempotency_key=_key(trigger, cid, group.occasion), source=f"trigger:{trigger.pk}",
-                        created_at=at) for cid in chunk], ignore_conflicts=True)
-        if trigger.task_kind:
-            owners = dict(Customer.objects.filter(pk__in=chunk).values_list("pk", "owner_id"))
-            title = str(trigger.config.get("task_title") or trigger.name)
-            Task.objects.bulk_create([
-                Task(kind=trigger.task_kind, customer_id=cid, assignee_id=owners.get(cid), title=title,
-                     gift=str(trigger.config.get("gift", "")), due_at=at, source=f"trigger:{trigger.pk}",
-                     idempotency_key=_key(trigger, cid, group.occasion), created_at=at)
-                for cid in chunk], ignore_conflicts=True)
+        Message.objects.bulk_create([
+            Message(customer_id=cid, template_key=trigger.template_key, kind=MessageKind.MARKETING,
+                    due_at=at, next_attempt_at=at, context={**group.context, **extra.get(cid, {})},
+                    idempotency_key=f"{_key_prefix(trigger)}{cid}:{group.occasion}", source=f"trigger:{trigger.pk}",
+                    created_at=at) for cid in chunk], ignore_conflicts=True)
+
+
+def act(trigger: Trigger, group: Group, run_id: int, at: datetime) -> None:
+    """Messages and tasks for this run's new fires: set-based unless each customer needs its own fields."""
+    source = f"trigger:{trigger.pk}"
+    if trigger.template_key and group.per_customer is None:
+        _insert_from_fires(Message, {
+            "template_key": trigger.template_key, "kind": MessageKind.MARKETING, "due_at": at, "next_attempt_at": at,
+            "context": group.context, "source": source, "created_at": at, **_MESSAGE_DEFAULTS}, trigger, group, run_id)
+    elif trigger.template_key:
+        _messages_one_by_one(trigger, group, run_id, at)
+    if trigger.task_kind:
+        _insert_from_fires(Task, {
+            "kind": trigger.task_kind, "title": str(trigger.config.get("task_title") or trigger.name)[:200],
+            "gift": str(trigger.config.get("gift", ""))[:200], "due_at": at, "status": TaskStatus.OPEN,
+            "source": source, "created_at": at}, trigger, group, run_id)
 
 
 def evaluate(trigger: Trigger, at: datetime | None = None) -> int:
@@ -99,9 +144,11 @@ def evaluate(trigger: Trigger, at: datetime | None = None) -> int:
         return 0
     fired = 0
     for group in build(trigger, at):
-        new = record_fires(trigger, group, at)
-        act(trigger, group, new, at)
-        fired += len(new)
+        run_id = secrets.randbits(62) + 1
+        new = record_fires(trigger, group, at, run_id)
+        if new:
+            act(trigger, group, run_id, at)
+        fired += new
     return fired
 
 
