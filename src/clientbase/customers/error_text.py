@@ -24,6 +24,8 @@ FIXED_MESSAGES = [
     gettext_noop("Must be text."),
     gettext_noop("Contact persons belong to a company profile."),
     gettext_noop("A contact person must be a person profile."),
+    gettext_noop("Use latin letters, digits and underscores."),
+    gettext_noop("A choice field needs a list of texts to choose from."),
 ]
 
 _VALUE = r"(?P<value>'.*'|\".*\")"
@@ -53,6 +55,7 @@ PATTERNS: list[tuple[re.Pattern[str], Promise]] = [(re.compile(rf"^{regex}$", re
      gettext_lazy("%(value)s already belongs to customer #%(id)s.")),
     (r"(?P<value>\S+) already belongs to another customer\.",
      gettext_lazy("%(value)s already belongs to another customer.")),
+    (rf"A custom field {_VALUE} already exists\.", gettext_lazy("A custom field %(value)s already exists.")),
     (r"This field applies to (?P<kind>\w+) profiles only\.",
      gettext_lazy("This field applies to %(kind)s profiles only.")),
 ]]

@@ -29,6 +29,7 @@ from clientbase.customers.models import (
     CustomFieldDefinition,
     DateKind,
     FamilyStatus,
+    FieldType,
     Gender,
     Tag,
 )
@@ -106,7 +107,8 @@ def _form_context(request: HttpRequest, form: ProfileForm, actor: Actor, **extra
         "form": form, "teams": teams, "kinds": CustomerKind.choices, "genders": Gender.choices,
         "family_statuses": FamilyStatus.choices, "channels": [("", "—"), *Channel.choices],
         "identifier_kinds": IdentifierKind.choices, "date_kinds": DateKind.choices,
-        "weekdays": display.WEEKDAYS, "fallback": order + [""] * max(FALLBACK_SLOTS - len(order), 1), **extra,
+        "weekdays": display.WEEKDAYS, "fallback": order + [""] * max(FALLBACK_SLOTS - len(order), 1),
+        "can_define_fields": actor.has_scope("admin"), **extra,
     }
 
 
@@ -167,6 +169,32 @@ def add_contact_person(request: HttpRequest, customer_id: int) -> HttpResponse:
         for error in exc.errors:
             messages.error(request, translate_error(error.message))
     return redirect("customers:card", company.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def custom_fields(request: HttpRequest) -> HttpResponse:
+    """Settings: the custom fields an admin defines for profiles (R1.4)."""
+    _actor(request, "admin")
+    values = {name: request.POST.get(name, "").strip() for name in
+              ("key", "label", "type", "choices", "applies_to", "position")}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data: dict[str, Any] = {**values, "required": request.POST.get("required") == "on",
+                                "choices": [c.strip() for c in values["choices"].split(",") if c.strip()],
+                                "position": int(values["position"]) if values["position"].isdigit() else 0}
+        try:
+            services.define_custom_field(data)
+        except DomainValidationError as exc:
+            for error in exc.errors:
+                errors.setdefault(error.path, []).append(translate_error(error.message))
+        else:
+            messages.success(request, _("Custom field “%(label)s” added.") % {"label": data["label"] or data["key"]})
+            return redirect("customers:custom_fields")
+    return render(request, "customers/custom_fields.html", {
+        "definitions": CustomFieldDefinition.objects.all(), "values": values, "errors": errors,
+        "types": FieldType.choices, "kinds": [("", _("People and companies")), *CustomerKind.choices],
+    }, status=422 if errors else 200)
 
 
 def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:

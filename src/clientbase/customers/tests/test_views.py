@@ -170,7 +170,7 @@ def test_create_from_the_full_form() -> None:
 
 def field_errors(body: str, name: str) -> list[str]:
     """Error messages shown in the block of the input ``name``."""
-    block = re.search(rf'<div class="field has-error">\s*<label for="id_{name}".*?</div>\s*(?=<div class="field|</div>)',
+    block = re.search(rf'<div class="field has-error">\s*<label for="id_{name}".*?</div>\s*(?=<div class="field(?: has-error)?"|</div>)',
                       body, re.S)
     assert block, f"no error block for {name}"
     return re.findall(r'<div class="field-error">(.*?)</div>', block.group(0))
@@ -306,3 +306,20 @@ def test_search_and_history_query_counts_do_not_grow_with_results() -> None:
         assert services_update.status_code == 302
     assert count("/customers/", q="Петров") == few_results
     assert count(f"/customers/{customer.pk}/history/") == few_changes == 7
+
+
+def test_admin_defines_custom_fields_and_errors_are_shown() -> None:
+    client = logged_in()
+    response = client.post("/customers/fields/", {"label": "Размер", "key": "bad key", "type": "choice"})
+    assert response.status_code == 422 and CustomFieldDefinition.objects.count() == 0
+    body = response.content.decode()
+    assert field_errors(body, "key") == ["Use latin letters, digits and underscores."]
+    assert 'value="Размер"' in body
+    response = client.post("/customers/fields/", {"label": "Размер", "key": "size", "type": "choice",
+                                                  "choices": "S, M, L", "required": "on"})
+    assert response.status_code == 302
+    definition = CustomFieldDefinition.objects.get()
+    assert (definition.key, definition.choices, definition.required) == ("size", ["S", "M", "L"], True)
+    assert "Размер" in client.get("/customers/new/").content.decode()
+    manager = logged_in(role="manager", team="North")
+    assert manager.get("/customers/fields/").status_code == 403
