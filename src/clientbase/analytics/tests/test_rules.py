@@ -41,3 +41,13 @@ def test_why_line() -> None:
     assert line == "9 visits, last 5 days ago, usually every 12 days; 94% likely still active"
     assert rules.why(visits=1, days_since_last=1, typical_gap=np.nan, probability_alive=1.0) == (
         "1 visit, last 1 day ago; 100% likely still active")
+
+
+def test_russian_phrasing_from_the_app_catalogue() -> None:
+    from django.utils.translation import override
+
+    with override("ru"):
+        assert rules.in_about(13) == "примерно через две недели"
+        line = rules.why(visits=5, days_since_last=2, typical_gap=7, probability_alive=0.5)
+        assert line.startswith("5 визитов, последний — 2 дня назад, ")
+        assert line.endswith("7 дней; активен с вероятностью 50%")
