@@ -24,6 +24,7 @@ NAV: list[tuple[str | Promise, str, str]] = [
     (_("Campaigns"), "engagement:campaigns", "customers:write"),
     (_("Loyalty"), "loyalty:programs", "admin"),
     (_("Import"), "sales:import", "admin"),
+    (_("Custom fields"), "customers:custom_fields", "admin"),
 ]
 
 
