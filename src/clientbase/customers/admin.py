@@ -1,6 +1,7 @@
 """Admin for staff: profiles and history are view-only (the web pages and API write them with history)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from clientbase.customers.models import (
     ContactPerson,
@@ -45,9 +46,16 @@ class TagAdmin(admin.ModelAdmin[Tag]):
 
 @admin.register(CustomFieldDefinition)
 class CustomFieldDefinitionAdmin(admin.ModelAdmin[CustomFieldDefinition]):
+    """New fields are defined on /customers/fields/ (validated by the service); here label, order and
+    "required" may be changed, never the key or type that stored values depend on."""
+
     list_display = ["key", "label", "type", "required", "applies_to", "position"]
     list_filter = ["type", "required", "applies_to"]
     search_fields = ["key", "label"]
+    readonly_fields = ["key", "type", "choices", "applies_to"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(ProfileChange)
