@@ -85,7 +85,8 @@ def review_tiers(program: Program, *, at: datetime | None = None) -> int:
     count = 0
     for account_id in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
-            account = Account.objects.select_for_update().select_related("program", "tier").get(pk=account_id)
+            account = (Account.objects.select_for_update(of=("self",)).select_related("program", "tier")
+                       .get(pk=account_id))
             before = account.tier_id
             _review(account, tiers, at)
             count += account.tier_id != before

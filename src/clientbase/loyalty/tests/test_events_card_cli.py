@@ -38,7 +38,7 @@ def test_card_shows_balance_and_lots(client: Client) -> None:
     customer = make_member(program, phone="+79165550001")
     ingest(purchase("A-1", [{"sku": "latte", "name": "Latte", "quantity": 1, "price": 30_000}]))
     user = make_user(role="admin")
-    client.force_login(user)
+    client.force_login(user)  # type: ignore[arg-type]
     page = client.get(f"/customers/{customer.pk}/").content.decode()
     assert "Зёрна" in page and "30 зёрен" in page
 

@@ -43,6 +43,7 @@ def test_birthday_coupon_is_issued_once_a_year_to_members() -> None:
     assert issue_birthday_coupons(program, on=date(2026, 3, 14)) == 0
     coupon = Coupon.objects.get()
     assert (coupon.customer_id, coupon.value, coupon.max_uses) == (member.pk, 20, 1)
+    assert coupon.valid_until is not None and coupon.valid_from is not None
     assert coupon.valid_until - coupon.valid_from == timedelta(days=14)
 
 
