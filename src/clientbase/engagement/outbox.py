@@ -115,10 +115,12 @@ class Choice:
     rendered: Rendered
 
 
-def choose_channel(message: Message, rules_row: ContactSettings) -> tuple[Choice | None, list[str]]:
+def choose_channel(message: Message, rules_row: ContactSettings,
+                   configs: dict[str, ChannelConfig] | None = None) -> tuple[Choice | None, list[str]]:
     """The first candidate channel that is on, has an address, consent and a template; else reasons."""
     customer = message.customer
-    configs = {c.kind: c for c in ChannelConfig.objects.all()}
+    if configs is None:
+        configs = {c.kind: c for c in ChannelConfig.objects.all()}
     reasons: list[str] = []
     for channel in contact.candidates(customer, message.channel):
         plugin, config = plugin_for(channel), configs.get(channel)
@@ -145,10 +147,11 @@ def choose_channel(message: Message, rules_row: ContactSettings) -> tuple[Choice
     return None, reasons
 
 
-def process(message: Message, worker: str, rules_row: ContactSettings) -> str:
+def process(message: Message, worker: str, rules_row: ContactSettings,
+            configs: dict[str, ChannelConfig] | None = None) -> str:
     """Decide and, if allowed, send one claimed message; returns the status it ended in."""
     at = now()
-    choice, reasons = choose_channel(message, rules_row)
+    choice, reasons = choose_channel(message, rules_row, configs)
     if choice is None:
         _release(message, worker, "refused", "refused: " + "; ".join(reasons or ["no channel"]),
                  status=MessageStatus.REFUSED)
@@ -176,7 +179,7 @@ def _send(message: Message, worker: str, rules_row: ContactSettings, choice: Cho
     if not Message.objects.filter(pk=message.pk, claimed_by=worker, status=MessageStatus.SENDING).update(
             attempts=F("attempts") + 1, **fields):
         return MessageStatus.SENDING
-    message.refresh_from_db()
+    message.attempts += 1
     outgoing = Outgoing(address=choice.address, subject=choice.rendered.subject, body=choice.rendered.body,
                         idempotency_key=message.idempotency_key, unsubscribe_url=choice.rendered.unsubscribe_url,
                         html=choice.rendered.html)
@@ -202,10 +205,11 @@ def _send(message: Message, worker: str, rules_row: ContactSettings, choice: Cho
 def run_once(worker: str, *, limit: int = 50) -> dict[str, int]:
     """Claim one batch and process it; returns counts per final status."""
     rules_row = ContactSettings.current()
+    configs = {c.kind: c for c in ChannelConfig.objects.all()}  # read once per batch
     counts: dict[str, int] = {}
     for message in claim(worker, limit=limit):
         try:
-            status = process(message, worker, rules_row)
+            status = process(message, worker, rules_row, configs)
         except Exception as exc:  # one bad row must not stop the queue; it is retried after the lease
             log.exception("message %s: unexpected error", message.pk)
             _log(message, "error", f"error: {exc!r}"[:400])

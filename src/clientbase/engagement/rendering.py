@@ -37,7 +37,6 @@ def render_for(message: Message, channel: str) -> Rendered | None:
     Raises DomainValidationError if the template is refused by the sandbox.
     """
     customer = message.customer
-    fields = contact.personal_fields(customer, channel, message.context or {})
     if not message.template_key:
         subject, body = message.subject, message.body
     else:
@@ -45,6 +44,10 @@ def render_for(message: Message, channel: str) -> Rendered | None:
         if template is None:
             return None
         subject, body = template.subject, template.body
+    templating.validate(subject, path="subject")
+    templating.validate(body, path="body")
+    wanted = templating.referenced(subject) | templating.referenced(body)
+    fields = contact.personal_fields(customer, channel, message.context or {}, wanted)
     unsubscribe = str(fields["unsubscribe_url"]) if message.kind == "marketing" else ""
     text = templating.render(body, fields, path="body")
     html = ""

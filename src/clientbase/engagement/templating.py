@@ -10,9 +10,10 @@ Values handed to a template are plain strings and numbers, never model instances
 """
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -50,6 +51,13 @@ _ENV = _environment()
 
 def validate(text: str, *, path: str = "body") -> None:
     """Refuse a template that does not parse or names a field outside FIELDS."""
+    _validate(text, path)
+
+
+@lru_cache(maxsize=512)
+def _validate(text: str, path: str) -> None:
+    # Cached by text: the worker renders the same few templates thousands of times. Only a template that
+    # passes is cached (a refusal raises, and lru_cache does not store exceptions).
     try:
         parsed = _ENV.parse(text)
     except TemplateSyntaxError as exc:
@@ -64,11 +72,22 @@ def validate(text: str, *, path: str = "body") -> None:
                                      for name in unknown])
 
 
+@lru_cache(maxsize=512)
+def _compiled(text: str) -> Template:
+    return _ENV.from_string(text)
+
+
+@lru_cache(maxsize=512)
+def referenced(text: str) -> frozenset[str]:
+    """The fields a (valid) template uses, so only those are looked up."""
+    return frozenset(meta.find_undeclared_variables(_ENV.parse(text)) & set(FIELDS))
+
+
 def render(text: str, fields: dict[str, Any], *, path: str = "body") -> str:
     """Validate then render; a template reaching for internals raises DomainValidationError."""
     validate(text, path=path)
     try:
-        return _ENV.from_string(text).render({name: fields.get(name, "") for name in FIELDS})
+        return _compiled(text).render({name: fields.get(name, "") for name in FIELDS})
     except (SecurityError, UndefinedError) as exc:
         raise DomainValidationError.single(path, f"Refused: {exc}") from exc
 
