@@ -58,7 +58,10 @@ def group_rows(*columns: FloatArray, weights: ArrayLike | None = None) -> Groupe
         raise ValueError("weights must have one entry per customer")
     if n == 0:
         return GroupedRows(columns=tuple(c.copy() for c in columns), weights=w.copy())
-    order = _row_order(columns)
+    packed = _packed_groups(columns, weights=None if weights is None else w)
+    if packed is not None:
+        return packed
+    order = np.lexsort(columns[::-1])
     sorted_columns = tuple(c[order] for c in columns)
     changed = np.zeros(n, dtype=bool)
     changed[0] = True
@@ -71,28 +74,51 @@ def group_rows(*columns: FloatArray, weights: ArrayLike | None = None) -> Groupe
     )
 
 
-def _row_order(columns: tuple[FloatArray, ...]) -> IntArray:
-    """Permutation sorting the rows lexicographically.
+def _packed_groups(columns: tuple[FloatArray, ...], weights: FloatArray | None) -> GroupedRows | None:
+    """``group_rows`` for whole-number columns with small ranges (day-granular summaries), else None.
 
-    Day-granular summaries are whole numbers with small ranges: packed into one int64 key they sort several
-    times faster than ``np.lexsort`` over float columns. Anything else falls back to ``np.lexsort``.
+    The columns are packed into one int64 key; the distinct rows are decoded from the sorted keys and
+    unweighted counts come from the run lengths, so no column is gathered through the permutation.
     """
     lows = [float(c.min()) for c in columns]
     spans = [float(c.max()) - low + 1.0 for c, low in zip(columns, lows, strict=True)]
-    whole = all(np.array_equal(c, np.floor(c)) for c in columns)
-    if whole and float(np.prod(spans)) < 2.0**62:
-        key = np.zeros(columns[0].shape[0], dtype=np.int64)
-        for column, low, span in zip(columns, lows, spans, strict=True):
-            key = key * np.int64(span) + (column - low).astype(np.int64)
-        return argsort_keys(key, float(np.prod(spans)))
-    return np.lexsort(columns[::-1]).astype(np.int64)
+    bound = float(np.prod(spans))
+    if bound >= 2.0**62 or not all(np.array_equal(c, np.floor(c)) for c in columns):
+        return None
+    key = np.zeros(columns[0].shape[0], dtype=np.int64)
+    for column, low, span in zip(columns, lows, spans, strict=True):
+        key = key * np.int64(span) + (column - low).astype(np.int64)
+    order, sorted_key = sort_keys(key, bound)
+    changed = np.empty(sorted_key.shape[0], dtype=bool)
+    changed[0] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=changed[1:])
+    starts = np.flatnonzero(changed)
+    if weights is None:
+        totals = np.diff(np.append(starts, sorted_key.shape[0])).astype(np.float64)
+    else:
+        totals = np.add.reduceat(weights[order], starts)
+    remainder = sorted_key[starts]
+    decoded: list[FloatArray] = []
+    for low, span in zip(reversed(lows), reversed(spans), strict=True):
+        remainder, digit = np.divmod(remainder, np.int64(span))
+        decoded.append(digit.astype(np.float64) + low)
+    return GroupedRows(columns=tuple(reversed(decoded)), weights=totals)
 
 
-def argsort_keys(key: IntArray, bound: float) -> IntArray:
-    """argsort of non-negative int64 keys below ``bound``; keys that fit in int32 sort about twice as fast."""
-    if bound < 2.0**31:
-        return np.argsort(key.astype(np.int32)).astype(np.int64)
-    return np.argsort(key).astype(np.int64)
+def sort_keys(key: IntArray, bound: float) -> tuple[IntArray, IntArray]:
+    """(permutation, sorted keys) for non-negative int64 keys below ``bound``.
+
+    When the row number fits beside the key in 63 bits, key and row are packed into one int64 and sorted
+    with ``np.sort`` (SIMD sorting networks): several times faster than ``np.argsort`` and it yields the
+    sorted keys without another gather. Otherwise int32 keys when they fit, else int64 ``argsort``.
+    """
+    rows = key.shape[0]
+    row_bits = max(int(rows - 1).bit_length(), 1)
+    if bound * 2.0**row_bits < 2.0**63:
+        packed = np.sort((key << np.int64(row_bits)) | np.arange(rows, dtype=np.int64))
+        return packed & np.int64((1 << row_bits) - 1), packed >> np.int64(row_bits)
+    order = np.argsort(key.astype(np.int32) if bound < 2.0**31 else key).astype(np.int64)
+    return order, key[order]
 
 
 def unique_pairs(first: FloatArray, second: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:

@@ -15,6 +15,7 @@ from clientbase.analytics.models import (
     score_customers,
     summarise_transactions,
 )
+from clientbase.analytics.models._arrays import group_rows
 from clientbase.analytics.models.pareto_nbd import _log_tail_integral
 
 BETA_GEO = BetaGeoModel(BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426))
@@ -125,3 +126,17 @@ def test_one_pass_scores_equal_the_separate_calls() -> None:
         assert scores.expected_spend == pytest.approx(spend.expected_average_spend(X, m), rel=1e-12)
         value = customer_lifetime_value(model, spend, X, T_X, T, m, months=6, discount_rate=0.02)
         assert scores.lifetime_value == pytest.approx(value, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("fractional", [False, True])
+def test_grouping_rows_matches_numpy_unique(fractional: bool) -> None:
+    # Whole-number columns take the packed-key path, fractional ones the lexsort path.
+    rng = np.random.default_rng(3)
+    first = rng.integers(0, 5, 2_000).astype(np.float64)
+    second = rng.integers(3, 40, 2_000).astype(np.float64) / (10.0 if fractional else 1.0)
+    weights = rng.random(2_000)
+    grouped = group_rows(first, second, weights=weights)
+    distinct, inverse = np.unique(np.stack([first, second], axis=1), axis=0, return_inverse=True)
+    assert np.array_equal(np.stack(grouped.columns, axis=1), distinct)
+    assert grouped.weights == pytest.approx(np.bincount(inverse.ravel(), weights=weights), rel=1e-12)
+    assert group_rows(first, second).weights.tolist() == np.bincount(inverse.ravel()).astype(float).tolist()
