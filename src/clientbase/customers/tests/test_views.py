@@ -323,3 +323,11 @@ def test_admin_defines_custom_fields_and_errors_are_shown() -> None:
     assert "Размер" in client.get("/customers/new/").content.decode()
     manager = logged_in(role="manager", team="North")
     assert manager.get("/customers/fields/").status_code == 403
+
+
+def test_form_errors_in_russian() -> None:
+    client = logged_in()
+    response = client.post("/customers/new/", base_post(birth_date="31.02.1990"), HTTP_ACCEPT_LANGUAGE="ru")
+    body = response.content.decode()
+    assert field_errors(body, "birth_date") == ["&#x27;31.02.1990&#x27; — не дата (используйте ДД.ММ.ГГГГ или ГГГГ-ММ-ДД)."]
+    assert "Ничего не сохранено" in body
