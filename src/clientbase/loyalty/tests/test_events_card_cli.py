@@ -51,3 +51,11 @@ def test_cli_audit_reports_zero_drift(capsys: Any) -> None:
     assert "0 drift (zero)" in capsys.readouterr().out
     Account.objects.update(balance=11)
     assert main(["loyalty", "audit"]) == 1
+
+
+def test_admin_settings_pages_render(client: Client) -> None:
+    program = make_program()
+    client.force_login(make_user(role="admin"))  # type: ignore[arg-type]
+    for path in ("/admin/loyalty/program/", f"/admin/loyalty/program/{program.pk}/change/", "/admin/loyalty/coupon/",
+                 "/admin/loyalty/ledgerentry/"):
+        assert client.get(path).status_code == 200, path
