@@ -18,6 +18,7 @@ from clientbase.customers.models import Customer, ProfileChange
 from clientbase.identity.guards import Guards
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
+from clientbase.interactions.fastinsert import insert_rows
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import ParsedEvent
@@ -140,6 +141,37 @@ def _open_reviews(plan: Plan, real: dict[int, int], by_index: dict[int, ParsedEv
         results[index].review_id = case.pk
 
 
+_HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id",
+                    "channel", "source", "at")
+_IDENTIFIER_COLUMNS = ("customer_id", "kind", "value", "raw", "verified", "label", "source", "created_at")
+_EVENT_COLUMNS = ("source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
+                  "identifiers", "traits", "data")
+
+
+def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], actor: Actor) -> None:
+    at = now()
+    token_id = actor.token.pk if actor.token else None
+    identifiers = [(real(ref), i.kind, i.value, i.raw, i.verified, "", by_index[index].channel, at)
+                   for i, ref, index in plan.new_identifiers]
+    insert_rows(Identifier, _IDENTIFIER_COLUMNS, identifiers)
+    insert_rows(ProfileChange, _HISTORY_COLUMNS, [
+        (row[0], f"identifiers.{row[1]}", None, row[2], actor.user_id, token_id, actor.channel, row[6], at)
+        for row in identifiers])
+
+
+def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
+    """Store the events; model instances (with ids) only when handlers will need them."""
+    received = now()
+    values = [(e.source, e.external_id, e.type, e.channel, e.occurred_at, received, customer_id,
+               [i.key for i in e.identifiers], _jsonable(e.traits), e.data)
+              for e, customer_id in zip(events, customer_ids, strict=True)]
+    if not any(handlers_for(e.type) for e in events):
+        insert_rows(Event, _EVENT_COLUMNS, values)
+        return None
+    rows = [Event(**dict(zip(_EVENT_COLUMNS, v, strict=True))) for v in values]
+    return Event.objects.bulk_create(rows)
+
+
 def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: Actor, guards: Guards) -> None:
     """Resolve and store ``events`` (none of them stored yet); fill in their results."""
     by_index = {e.index: e for e in events}
@@ -152,33 +184,23 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
         return root if root > 0 else created[root]
 
     _enrich_existing(plan, events, actor)
-    identifiers = [Identifier(customer_id=real(ref), kind=i.kind, value=i.value, raw=i.raw, verified=i.verified,
-                              source=by_index[index].channel)
-                   for i, ref, index in plan.new_identifiers]
-    Identifier.objects.bulk_create(identifiers, batch_size=1000)
-    ProfileChange.objects.bulk_create(
-        [change_row(Customer(pk=i.customer_id), f"identifiers.{i.kind}", None, i.value, actor=actor,
-                    source=i.source) for i in identifiers], batch_size=1000)
-    received = now()
-    stored = [Event(source=e.source, external_id=e.external_id, type=e.type, channel=e.channel,
-                    occurred_at=e.occurred_at, received_at=received, customer_id=real(plan.targets[e.index]),
-                    identifiers=[i.key for i in e.identifiers], traits=e.traits and _jsonable(e.traits),
-                    data=e.data) for e in events]
-    Event.objects.bulk_create(stored, batch_size=1000)
+    _store_identifiers(plan, real, by_index, actor)
+    customer_ids = [real(plan.targets[e.index]) for e in events]
+    stored = _store_events(events, customer_ids)
     Consent.objects.bulk_create(
-        [Consent(customer_id=s.customer_id, channel=channel, status=status, at=e.occurred_at,
+        [Consent(customer_id=customer_id, channel=channel, status=status, at=e.occurred_at,
                  source=f"event:{e.source}/{e.external_id}")
-         for e, s in zip(events, stored, strict=True) for channel, status in e.consent.items()])
+         for e, customer_id in zip(events, customer_ids, strict=True) for channel, status in e.consent.items()])
     _open_reviews(plan, {r: real(r) for pair in plan.reviews for r in pair[:2]}, by_index, results)
     for index, key in plan.capped:
         results[index].notes.append(f"{key} not attached: the customer has reached the cap for its kind.")
-    for event, row in zip(events, stored, strict=True):
-        results[event.index].customer_id = row.customer_id
-        for handler in handlers_for(event.type):
-            handler(row, Customer.objects.get(pk=row.customer_id))
-    for event in events:
+    for event, customer_id in zip(events, customer_ids, strict=True):
+        results[event.index].customer_id = customer_id
         for junk in event.junk:
             results[event.index].notes.append(f"{junk} ignored: a placeholder value never links anyone.")
+    for event, row in zip(events, stored or [], strict=False):
+        for handler in handlers_for(event.type):
+            handler(row, Customer.objects.get(pk=row.customer_id))
 
 
 def _jsonable(traits: dict[str, Any]) -> dict[str, Any]:
