@@ -21,7 +21,7 @@ def digest(token: str) -> str:
 
 @transaction.atomic
 def create_staff_user(username: str, *, role: str, team: str | None = None, password: str | None = None,
-                      email: str = "") -> AbstractUser:
+                      email: str = "") -> User:
     if role not in Role.values:
         raise DomainValidationError.single("role", f"Unknown role {role!r}; one of {', '.join(Role.values)}.")
     if role == Role.MANAGER and not team:
@@ -38,7 +38,7 @@ def create_staff_user(username: str, *, role: str, team: str | None = None, pass
         user.set_unusable_password()
         user.save(update_fields=["password"])
     StaffProfile.objects.create(user=user, role=role, team=team_obj)
-    return user  # type: ignore[return-value]
+    return user  # type: ignore[return-value]  # AUTH_USER_MODEL is django.contrib.auth's User
 
 
 def issue_token(user: AbstractUser | User, *, name: str = "default", scopes: list[str] | None = None) -> tuple[ApiToken, str]:

@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 
 from clientbase.access.actor import Actor, actor_for_user
 from clientbase.access.services import create_staff_user, issue_token
@@ -7,7 +7,7 @@ _counter = iter(range(1, 10**9))
 
 
 def make_user(*, role: str = "admin", team: str | None = None, username: str | None = None,
-              password: str | None = "correct horse battery") -> AbstractUser:
+              password: str | None = "correct horse battery") -> User:
     if role == "manager" and team is None:
         team = "North"
     return create_staff_user(username or f"{role}{next(_counter)}", role=role, team=team, password=password)
