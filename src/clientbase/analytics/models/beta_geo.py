@@ -104,6 +104,7 @@ class _Patterns:
     weights: FloatArray
     x_values: FloatArray
     x_index: IntArray
+    weight_per_x: FloatArray
     t_x_values: FloatArray
     t_x_index: IntArray
     T_values: FloatArray
@@ -114,7 +115,9 @@ class _Patterns:
         x_values, x_index = unique_values(x)
         t_x_values, t_x_index = unique_values(t_x)
         T_values, T_index = unique_values(T)
-        return cls(x, weights / weights.sum(), x_values, x_index, t_x_values, t_x_index, T_values, T_index)
+        shares = weights / weights.sum()
+        weight_per_x = np.bincount(x_index, weights=shares, minlength=x_values.shape[0])
+        return cls(x, shares, x_values, x_index, weight_per_x, t_x_values, t_x_index, T_values, T_index)
 
 
 def _negative_mean_log_likelihood(log_params: FloatArray, data: _Patterns) -> tuple[float, FloatArray]:
@@ -122,27 +125,27 @@ def _negative_mean_log_likelihood(log_params: FloatArray, data: _Patterns) -> tu
     params = np.exp(log_params)
     r, alpha, a, b = params
     ux, ix, w = data.x_values, data.x_index, data.weights
-    x = data.x
+    r_x = r + data.x
     log_a_T = np.log(alpha + data.T_values)[data.T_index]
     log_a_tx = np.log(alpha + data.t_x_values)[data.t_x_index]
     log_dropout = np.where(ux > 0, np.log(a) - np.log(b + np.maximum(ux, 1.0) - 1.0), -np.inf)[ix]
-    active = -(r + x) * log_a_T
+    active = -r_x * log_a_T
     # log(e^active + e^dropped) = active - log_expit(active - dropped): one stable special-function pass.
-    gap = log_dropout - (r + x) * log_a_tx - active
+    gap = log_dropout - r_x * log_a_tx - active
     mix = active - log_expit(-gap)
     share_dropped = expit(gap)
     share_active = 1.0 - share_dropped
     # Per-x terms are summed with the weight each distinct x carries.
-    w_x = np.bincount(ix, weights=w, minlength=ux.shape[0])
+    w_x = data.weight_per_x
     w_dropped_x = np.bincount(ix, weights=w * share_dropped, minlength=ux.shape[0])
     head = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + _log_beta_ratio(a, b, ux)
     ll = dot(w_x, head) + dot(w, mix)
 
     d_r = dot(w_x, digamma(r + ux)) - digamma(r) + np.log(alpha)
     d_r -= dot(w, share_active * log_a_T + share_dropped * log_a_tx)
-    alpha_T = np.exp(-log_a_T)
-    alpha_tx = np.exp(-log_a_tx)
-    d_alpha = r / alpha - dot(w, (r + x) * (share_active * alpha_T + share_dropped * alpha_tx))
+    alpha_T = (1.0 / (alpha + data.T_values))[data.T_index]
+    alpha_tx = (1.0 / (alpha + data.t_x_values))[data.t_x_index]
+    d_alpha = r / alpha - dot(w, r_x * (share_active * alpha_T + share_dropped * alpha_tx))
     d_a = digamma(a + b) + dot(w_dropped_x, np.full_like(ux, 1.0 / a)) - dot(w_x, digamma(a + b + ux))
     d_b = digamma(a + b) - digamma(b) + float(
         dot(w_x, digamma(b + ux) - digamma(a + b + ux)) - dot(w_dropped_x, 1.0 / (b + np.maximum(ux, 1.0) - 1.0))
