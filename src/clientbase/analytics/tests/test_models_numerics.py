@@ -140,3 +140,26 @@ def test_grouping_rows_matches_numpy_unique(fractional: bool) -> None:
     assert np.array_equal(np.stack(grouped.columns, axis=1), distinct)
     assert grouped.weights == pytest.approx(np.bincount(inverse.ravel(), weights=weights), rel=1e-12)
     assert group_rows(first, second).weights.tolist() == np.bincount(inverse.ravel()).astype(float).tolist()
+
+
+def test_analytic_gradients_match_central_differences() -> None:
+    from clientbase.analytics.models import beta_geo, gamma_gamma
+
+    from .cdnow import load_cdnow
+
+    cdnow = load_cdnow()
+    ones = np.ones_like(cdnow.T)
+    patterns = beta_geo._Patterns.build(cdnow.frequency, cdnow.recency, cdnow.T / 40.0, ones)
+    repeat = cdnow.frequency > 0
+    spend = gamma_gamma._SpendData.build(cdnow.frequency[repeat], cdnow.monetary_value[repeat] / 30.0, ones[repeat])
+    cases = [
+        (lambda p: beta_geo._negative_mean_log_likelihood(p, patterns), np.array([0.1, -0.3, 0.2, 0.5])),
+        (lambda p: gamma_gamma._negative_mean_log_likelihood(p, spend), np.array([0.4, 0.9, -0.2])),
+    ]
+    for objective, point in cases:
+        step = 1e-5
+        numerical = [
+            (objective(point + step * unit)[0] - objective(point - step * unit)[0]) / (2 * step)
+            for unit in np.eye(point.shape[0])
+        ]
+        assert objective(point)[1] == pytest.approx(np.array(numerical), abs=1e-8)
