@@ -180,6 +180,8 @@ class BetaGeoModel:
         gx, gt_x, gT = grouped.columns
         # Times are rescaled so the oldest customer has age 1: the optimiser then starts near the optimum
         # whatever the time unit, and only alpha carries the unit back.
+        if float(gT.max()) <= 0.0:
+            raise ValueError("T: every customer was acquired at the end of observation; nothing to fit")
         scale = 1.0 / float(gT.max())
         data = _Patterns.build(gx, gt_x * scale, gT * scale, grouped.weights)
         start, inverse_hessian = self._warm_start(data)
@@ -292,6 +294,9 @@ class BetaGeoModel:
     ) -> tuple[FloatArray, IntArray]:
         """FHL (10) without its P(active) factor, per distinct (x, T) pair: (values[h, pair], pair index)."""
         r, alpha, a, b = self.params.as_array()
+        if abs(a - 1.0) < 1e-7:
+            # FHL (10) is 0/0 at a = 1 but continuous in a; step just off the removable singularity.
+            a = 1.0 + 1e-7
         ux, uT, index = unique_pairs(x, T)
         horizon = horizons[:, None]
         z = horizon / (alpha + uT + horizon)

@@ -126,6 +126,8 @@ class ParetoNBDModel:
         x, t_x, age = check_rfm(frequency, recency, T)
         grouped = group_rows(x, t_x, age, weights=weights)
         gx, gt_x, gT = grouped.columns
+        if float(gT.max()) <= 0.0:
+            raise ValueError("T: every customer was acquired at the end of observation; nothing to fit")
         scale = 1.0 / float(gT.max())
         total = float(grouped.weights.sum())
         scaled_t_x, scaled_T = gt_x * scale, gT * scale

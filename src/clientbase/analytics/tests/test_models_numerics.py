@@ -163,3 +163,11 @@ def test_analytic_gradients_match_central_differences() -> None:
             for unit in np.eye(point.shape[0])
         ]
         assert objective(point)[1] == pytest.approx(np.array(numerical), abs=1e-8)
+
+
+def test_beta_geo_expectation_is_continuous_through_a_equal_one() -> None:
+    def at(a: float) -> np.ndarray:
+        return BetaGeoModel(BetaGeoParams(r=0.5, alpha=10.0, a=a, b=2.0)).expected_purchases(30.0, X, T_X, T)
+
+    assert at(1.0) == pytest.approx(at(1.0 + 1e-4), rel=1e-3)
+    assert np.all(np.isfinite(at(1.0)))
