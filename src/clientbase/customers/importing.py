@@ -19,20 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from clientbase.access.actor import Actor
+from clientbase.core import fastinsert
+from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
 from clientbase.core.text import search_key
 from clientbase.customers import import_columns as columns
-from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.rules import to_json
 from clientbase.identity.models import Identifier
 from clientbase.identity.rules import normalize
 
 BATCH = 2000
 ROLE_ORDER = ("customers", "phones", "contracts")
 MODES = ("all-or-nothing", "valid-rows")
+HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id", "channel",
+                   "source", "at")
 PROFILE_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "gender", "city", "address", "notes")
 
 
@@ -151,10 +156,7 @@ class Importer:
 
     # Writing one batch -----------------------------------------------------------------------
     def apply(self, batch: list[RowIn]) -> None:
-        values = {v for row in batch for _, v, _, _ in row.identifiers}
-        owner: dict[tuple[str, str], int] = {
-            (k, v): c for k, v, c in Identifier.objects.filter(value__in=values).values_list(
-                "kind", "value", "customer_id")}
+        owner = identifier_owners({(k, v) for row in batch for k, v, _, _ in row.identifiers})
         teams: dict[int, int | None] = dict(Customer.objects.filter(pk__in=set(owner.values())).values_list("pk", "team_id"))
         new_fields: dict[int, dict[str, Any]] = {}  # negative refs for customers this batch creates
         updates: dict[int, dict[str, Any]] = {}
@@ -170,17 +172,17 @@ class Importer:
             (new_fields if target < 0 else updates).setdefault(target, {}).update(row.fields)
         created = self._create(new_fields)
         changed = self._update(updates)
-        history: list[ProfileChange] = []
+        at = now()
+        history = []
         identifiers = []
         for ref, kind, value, raw, label in new_ids:
-            customer = created[ref] if ref < 0 else Customer(pk=ref)
-            changed.add(customer.pk)
-            identifiers.append(Identifier(customer=customer, kind=kind, value=value, raw=raw[:254], label=label,
-                                          source=self.source))
-            history.append(change_row(customer, f"identifiers.{kind}", None, value, actor=self.actor,
-                                      source=self.source))
-        Identifier.objects.bulk_create(identifiers)
-        ProfileChange.objects.bulk_create(history)
+            customer_id = created[ref].pk if ref < 0 else ref
+            changed.add(customer_id)
+            identifiers.append((customer_id, kind, value, raw[:254], label, self.source, at))
+            history.append(self._history(customer_id, f"identifiers.{kind}", None, value, at))
+        fastinsert.insert_rows(Identifier, ("customer_id", "kind", "value", "raw", "label", "source", "created_at"),
+                               identifiers)
+        fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, history)
         self.result.created += len(created)
         existing = {t for t in updates} | {r for r, *_ in new_ids if r > 0}
         self.result.updated += len(existing & changed)
@@ -217,20 +219,26 @@ class Importer:
             customer = Customer(**fields, team_id=team_id, owner_id=self.actor.user_id)
             customer.search_key = search_key(customer.last_name, customer.first_name, customer.middle_name)
             customers[ref] = customer
-        Customer.objects.bulk_create(customers.values())
-        ProfileChange.objects.bulk_create([
-            change_row(customers[ref], key, None, value, actor=self.actor, source=self.source)
+        fastinsert.insert(list(customers.values()), with_ids=True)
+        at = now()
+        fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, [
+            self._history(customers[ref].pk, key, None, value, at)
             for ref, fields in new_fields.items() for key, value in fields.items()])
         return customers
 
+    def _history(self, customer_id: int, field: str, old: Any, new: Any, at: dt.datetime) -> tuple[Any, ...]:
+        """A ProfileChange row as ``history.change_row`` makes it, as a plain tuple for the bulk insert."""
+        token_id = self.actor.token.pk if self.actor.token else None
+        return (customer_id, field, to_json(old), to_json(new), self.actor.user_id, token_id, self.actor.channel,
+                self.source, at)
+
     def _update(self, updates: dict[int, dict[str, Any]]) -> set[int]:
         """Apply non-empty row values that differ from the stored ones; the ids of customers that changed."""
-        rows, touched, changed = [], set(), []
+        rows, touched, changed, at = [], set(), [], now()
         for customer in Customer.objects.filter(pk__in=updates).only("pk", "search_key", *PROFILE_FIELDS):
             diff = {k: v for k, v in updates[customer.pk].items() if getattr(customer, k) != v}
             for key, value in diff.items():
-                rows.append(change_row(customer, key, getattr(customer, key), value, actor=self.actor,
-                                       source=self.source))
+                rows.append(self._history(customer.pk, key, getattr(customer, key), value, at))
                 setattr(customer, key, value)
             if diff:
                 touched |= set(diff)
@@ -238,8 +246,21 @@ class Importer:
                 changed.append(customer)
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(touched), "search_key"])
-        ProfileChange.objects.bulk_create(rows)
+        fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, rows)
         return {c.pk for c in changed}
+
+
+def identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Customer ids holding these (kind, value) identifiers, in one query that uses the (kind, value) index."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, []).append(value)
+    if not by_kind:
+        return {}
+    condition = Q()
+    for kind, values in by_kind.items():
+        condition |= Q(kind=kind, value__in=values)
+    return {(k, v): c for k, v, c in Identifier.objects.filter(condition).values_list("kind", "value", "customer_id")}
 
 
 def _shown(value: Any) -> str:

@@ -15,6 +15,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from clientbase.core import fastinsert
 from clientbase.sales import rules
 from clientbase.sales.models import (
     AbandonedCart,
@@ -204,13 +205,11 @@ def write(computed: dict[int, Computed]) -> None:
                                               freq_rules)
         row.favourite_products, row.favourite_categories = _top(c.products, skus, slugs)
         rows.append(row)
-    CustomerFigures.objects.bulk_create(rows, batch_size=1000)
-    CustomerVisitDay.objects.bulk_create([CustomerVisitDay(customer_id=cid, day=day, orders=n)
-                                          for cid, c in computed.items() for day, n in c.visit_days.items()],
-                                         batch_size=2000)
-    CustomerProductCount.objects.bulk_create([
-        CustomerProductCount(customer_id=cid, product_id=pid, category_id=cat, quantity=q)
-        for cid, c in computed.items() for pid, (cat, q) in c.products.items()], batch_size=2000)
+    fastinsert.insert(rows)  # keyed by the customer
+    fastinsert.insert_rows(CustomerVisitDay, ("customer_id", "day", "orders"),
+                           [(cid, day, n) for cid, c in computed.items() for day, n in c.visit_days.items()])
+    fastinsert.insert_rows(CustomerProductCount, ("customer_id", "product_id", "category_id", "quantity"),
+                           [(cid, pid, cat, q) for cid, c in computed.items() for pid, (cat, q) in c.products.items()])
 
 
 def _top(products: dict[int, tuple[int | None, int]], skus: dict[int, str],

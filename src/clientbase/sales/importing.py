@@ -17,11 +17,18 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from clientbase.core import fastinsert
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet
 from clientbase.customers import import_columns as columns
-from clientbase.customers.importing import MODES, ImportResult, Problem, plan_sheets, sheet_rows
-from clientbase.identity.models import Identifier
+from clientbase.customers.importing import (
+    MODES,
+    ImportResult,
+    Problem,
+    identifier_owners,
+    plan_sheets,
+    sheet_rows,
+)
 from clientbase.identity.rules import normalize
 from clientbase.sales import figures, rules, services
 from clientbase.sales.models import Order, OrderLine, OrderStatusChange
@@ -124,8 +131,7 @@ class OrderImporter:
     def apply(self, batch: list[OrderRows]) -> None:
         known = set(Order.objects.filter(source=SOURCE, number__in=[o.number for o in batch])
                     .values_list("number", flat=True))
-        owners = {(k, v): c for k, v, c in Identifier.objects.filter(
-            value__in={v for o in batch for _, v in o.identifiers}).values_list("kind", "value", "customer_id")}
+        owners = identifier_owners({i for o in batch for i in o.identifiers})
         fresh: list[tuple[OrderRows, int]] = []
         for order in batch:
             customer_ids = {owners[i] for i in order.identifiers if i in owners}
@@ -143,13 +149,13 @@ class OrderImporter:
                         gross_amount=sum(li.price * li.quantity for li in o.lines),
                         discount_amount=sum(li.discount for li in o.lines),
                         cost_amount=sum(li.cost * li.quantity for li in o.lines)) for o, cid in fresh]
-        Order.objects.bulk_create(orders)
-        OrderLine.objects.bulk_create([
-            OrderLine(order=order, product=products[li.sku], quantity=li.quantity, price=li.price, cost=li.cost,
-                      discount=li.discount) for order, (rows, _) in zip(orders, fresh, strict=True)
-            for li in rows.lines])
-        OrderStatusChange.objects.bulk_create([OrderStatusChange(order=o, status="completed", at=o.placed_at,
-                                                                 source=SOURCE) for o in orders])
+        fastinsert.insert(orders, with_ids=True)
+        fastinsert.insert_rows(OrderLine, ("order_id", "product_id", "quantity", "price", "cost", "discount",
+                                           "reward"), [
+            (order.pk, products[li.sku].pk, li.quantity, li.price, li.cost, li.discount, False)
+            for order, (rows, _) in zip(orders, fresh, strict=True) for li in rows.lines])
+        fastinsert.insert_rows(OrderStatusChange, ("order_id", "status", "at", "source"),
+                               [(o.pk, "completed", o.placed_at, SOURCE) for o in orders])
         figures.recompute_customers([cid for _, cid in fresh])
         self.result.created += len(orders)
 
