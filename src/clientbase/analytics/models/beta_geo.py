@@ -246,6 +246,16 @@ class BetaGeoModel:
         alive[x == 0] = 1.0
         return alive
 
+    def population_expected_purchases(self, t: ArrayLike) -> FloatArray:
+        """E[X(t)]: repeat purchases in the first ``t`` after acquisition for a new customer (FHL 9).
+
+        This is FHL (10) for a customer with x = 0 observed for T = 0 (active for sure), so it shares the
+        Euler-transformed evaluation of the conditional expectation.
+        """
+        horizons = np.atleast_1d(as_float(t, "t"))
+        per_pair, _ = self._purchases_per_pair(horizons, np.zeros(1), np.zeros(1))
+        return np.asarray(per_pair[:, 0], dtype=np.float64)
+
     def expected_purchases(
         self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
     ) -> FloatArray:

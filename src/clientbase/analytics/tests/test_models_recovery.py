@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.special import hyp2f1
 
-from clientbase.analytics.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from clientbase.analytics.models import BetaGeoModel, BetaGeoParams, GammaGammaModel, ParetoNBDModel
 from clientbase.analytics.models.simulate import simulate_beta_geo, simulate_pareto_nbd
 
 CUSTOMERS = 20_000
@@ -66,4 +66,8 @@ def test_beta_geo_conditional_expectations_add_up_to_the_population_expectation(
         return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
 
     expected = CUSTOMERS * (unconditional(300.0) - unconditional(200.0))
+    population = model.population_expected_purchases([200.0, 300.0])
+    assert population[1] - population[0] == pytest.approx(expected / CUSTOMERS, rel=0.05)
+    truth = BetaGeoModel(BetaGeoParams(r, alpha, a, b)).population_expected_purchases([200.0, 300.0])
+    assert truth == pytest.approx([unconditional(200.0), unconditional(300.0)], rel=1e-10)
     assert predicted == pytest.approx(expected, rel=0.05)
