@@ -1,8 +1,8 @@
 """Expiry (R8.2): set-based SQL, a chunk of lots per statement, so a million lots take seconds.
 
-Per chunk, in one transaction: lock the chunk's accounts (ordered), then its lots, then
-insert one expiry entry per lot (INSERT … SELECT), its consumption row, zero the lots and
-move each account's balance by the sum (UPDATE … FROM, PostgreSQL and SQLite >= 3.33 alike).
+Per chunk, in one transaction: lock the chunk's accounts (ordered), then its lots, then insert
+one expiry entry per account and one consumption row per lot (INSERT … SELECT), zero the lots and
+move each account's balance by its entry (UPDATE … FROM, PostgreSQL and SQLite >= 3.33 alike).
 Warnings go out ``warn_days`` before as ``interactions.Event`` rows of type ``points_expiring``.
 """
 
@@ -34,34 +34,45 @@ def _sql(queryset: Any) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
+def _lock(program: Program, lots: Any) -> None:
+    """Same lock order as every other write: the chunk's accounts first (ordered), then its lots."""
+    list(Account.objects.select_for_update().filter(program=program, customer_id__in=lots.values("customer_id"))
+         .order_by("pk").values_list("pk", flat=True))
+    if connection.vendor == "postgresql":
+        ids_sql, ids_params = _sql(lots.values("pk"))
+        with connection.cursor() as cursor:
+            # Locked on the server; the ids are not shipped to Python.
+            cursor.execute(f"SELECT COUNT(*) FROM (SELECT id FROM loyalty_lot WHERE id IN ({ids_sql}) FOR UPDATE) AS l",
+                           ids_params)
+
+
 def _expire_chunk(program: Program, lots: Any, at: datetime, reason: str) -> tuple[int, int]:
+    """One expiry entry per account and one consumption row per lot, all by INSERT … SELECT."""
     batch = uuid.uuid4().hex
     with transaction.atomic():
-        # Same lock order as every other write: accounts first, then lots.
-        list(Account.objects.select_for_update().filter(program=program, customer_id__in=lots.values("customer_id"))
-             .order_by("pk").values_list("pk", flat=True))
-        list(lots.select_for_update().values_list("pk", flat=True))
+        _lock(program, lots)
         ids_sql, ids_params = _sql(lots.values("pk"))
         at_value = connection.ops.adapt_datetimefield_value(at)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO loyalty_ledgerentry (program_id, customer_id, kind, points, pending, owed, unrecovered,"
                 " lot_id, operation_id, order_ref, amount, basket, reason, batch, created_at, staff_id)"
-                " SELECT program_id, customer_id, 'expiry', -remaining, 0, 0, 0, id, NULL, '', 0, '{}', %s, %s, %s, NULL"
-                f" FROM loyalty_lot WHERE id IN ({ids_sql})", (reason, batch, at_value, *ids_params))
-            count = cursor.rowcount
-            if not count:
+                " SELECT program_id, customer_id, 'expiry', -SUM(remaining), 0, 0, 0, NULL, NULL, '', 0, '{}', %s,"
+                f" %s, %s, NULL FROM loyalty_lot WHERE id IN ({ids_sql}) GROUP BY program_id, customer_id",
+                (reason, batch, at_value, *ids_params))
+            if not cursor.rowcount:
                 return 0, 0
-            cursor.execute("INSERT INTO loyalty_lotconsumption (entry_id, lot_id, points, restores_id)"
-                           " SELECT id, lot_id, -points, NULL FROM loyalty_ledgerentry WHERE batch = %s", (batch,))
-            cursor.execute("UPDATE loyalty_lot SET remaining = 0"
-                           " WHERE id IN (SELECT lot_id FROM loyalty_ledgerentry WHERE batch = %s)", (batch,))
             cursor.execute(
-                "UPDATE loyalty_account SET balance = loyalty_account.balance + s.total"
-                " FROM (SELECT customer_id, SUM(points) AS total FROM loyalty_ledgerentry WHERE batch = %s"
-                " GROUP BY customer_id) AS s"
-                " WHERE loyalty_account.customer_id = s.customer_id AND loyalty_account.program_id = %s",
-                (batch, program.pk))
+                "INSERT INTO loyalty_lotconsumption (entry_id, lot_id, points, restores_id)"
+                " SELECT e.id, l.id, l.remaining, NULL FROM loyalty_lot l JOIN loyalty_ledgerentry e"
+                f" ON e.batch = %s AND e.customer_id = l.customer_id WHERE l.id IN ({ids_sql})",
+                (batch, *ids_params))
+            count = cursor.rowcount
+            cursor.execute(f"UPDATE loyalty_lot SET remaining = 0 WHERE id IN ({ids_sql})", ids_params)
+            cursor.execute(
+                "UPDATE loyalty_account SET balance = loyalty_account.balance + e.points"
+                " FROM loyalty_ledgerentry e WHERE e.batch = %s AND loyalty_account.customer_id = e.customer_id"
+                " AND loyalty_account.program_id = %s", (batch, program.pk))
             cursor.execute("SELECT COALESCE(SUM(points), 0) FROM loyalty_ledgerentry WHERE batch = %s", (batch,))
             points = -int(cursor.fetchone()[0])
     return count, points

@@ -22,10 +22,16 @@ class LedgerBroken(IntegrityError):
 
 def lock_account(program: Program, customer_id: int) -> Account:
     """The customer's account in the program, created if missing, locked for this transaction."""
-    Account.objects.bulk_create(
-        [Account(program=program, customer_id=customer_id, may_go_negative=program.allow_negative)],
-        ignore_conflicts=True)
-    return Account.objects.select_for_update().get(program=program, customer_id=customer_id)
+    locked = Account.objects.select_for_update().filter(program=program, customer_id=customer_id)
+    account = locked.first()
+    if account is None:
+        # Two first operations at once: the UNIQUE constraint lets one insert win, both then lock that row.
+        Account.objects.bulk_create(
+            [Account(program=program, customer_id=customer_id, may_go_negative=program.allow_negative)],
+            ignore_conflicts=True)
+        account = locked.get()
+    account.program = program
+    return account
 
 
 def existing(program: Program, operation_id: str | None) -> LedgerEntry | None:
@@ -66,14 +72,15 @@ def _consume(entry: LedgerEntry, taken: Iterable[tuple[int, int]], restores: dic
 
 def post(account: Account, kind: str, *, at: datetime, points: int = 0, pending: int = 0, owed: int = 0,
          taken: Iterable[tuple[int, int]] = (), lot: Lot | None = None, restores: dict[int, int] | None = None,
-         **fields: Any) -> LedgerEntry:
+         purchase_at: datetime | None = None, **fields: Any) -> LedgerEntry:
     """Append one entry, its lot consumptions and move the account's cached sums by the same amounts."""
     entry = LedgerEntry.objects.create(program_id=account.program_id, customer_id=account.customer_id, kind=kind,
                                        points=points, pending=pending, owed=owed, lot=lot, created_at=at, **fields)
     _consume(entry, taken, restores)
-    if points or pending or owed:
+    if points or pending or owed or purchase_at:
+        extra = {"last_purchase_at": purchase_at} if purchase_at else {}
         Account.objects.filter(pk=account.pk).update(balance=F("balance") + points, pending=F("pending") + pending,
-                                                     owed=F("owed") + owed)
+                                                     owed=F("owed") + owed, **extra)
         account.balance += points
         account.pending += pending
         account.owed += owed

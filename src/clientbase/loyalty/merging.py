@@ -46,6 +46,10 @@ def _repair_crossings(customer_ids: list[int], at: datetime) -> None:
         ledger.post(owner, EntryKind.SETTLEMENT, at=at, taken=[(crossing.lot_id, -crossing.points)],
                     restores={crossing.lot_id: crossing.pk}, reason=note[:200])
         reason = f"unmerge: pays for points of customer #{owner.customer_id} spent by entry #{crossing.entry_id}"
+        if crossing.entry.kind == EntryKind.EXPIRY:
+            # The owner's lot is open again with its old date, so the next run expires it on the owner's side.
+            ledger.post(spender, EntryKind.SETTLEMENT, at=at, points=crossing.points, reason=reason[:200])
+            continue
         if not crossing.lot.active:
             # Pending points cannot be charged from spendable lots: the spender's pending sum is put right.
             ledger.post(spender, EntryKind.SETTLEMENT, at=at, pending=crossing.points, reason=reason[:200])

@@ -133,7 +133,7 @@ class LedgerEntry(models.Model):
     owed = models.BigIntegerField(default=0)
     # Points a return could not take back from a balance that may not go negative (forgiven, reported).
     unrecovered = models.BigIntegerField(default=0)
-    # The lot an accrual created, or the one lot an activation/expiry acted on: such entries follow their lot.
+    # The lot an accrual created, or the one lot an activation or a return acted on: such entries follow their lot.
     lot = models.ForeignKey("Lot", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     operation_id = models.CharField(max_length=120, null=True, blank=True)
     order_ref = models.CharField(max_length=120, blank=True, db_index=True)
@@ -142,8 +142,9 @@ class LedgerEntry(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+")
-    batch = models.CharField(max_length=40, blank=True, db_index=True)
-    created_at = models.DateTimeField(db_index=True)
+    # Set on the entries one expiry run wrote together, so its set-based statements can find them.
+    batch = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -152,7 +153,10 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(condition=~Q(kind="adjustment") | ~Q(reason=""),
                                    name="loyalty_adjustment_has_reason"),
         ]
-        indexes = [models.Index(fields=["customer", "program", "created_at"], name="loyalty_entry_customer")]
+        indexes = [
+            models.Index(fields=["customer", "program", "created_at"], name="loyalty_entry_customer"),
+            models.Index(fields=["batch", "customer"], name="loyalty_entry_batch", condition=~Q(batch="")),
+        ]
 
 
 class Lot(models.Model):

@@ -46,8 +46,7 @@ def earn(program: Program, customer_id: int, basket: Basket, *, operation_id: st
         return None
     result = earning(basket, earning_rules(program, account.tier))
     fields: dict[str, Any] = {"operation_id": operation_id, "order_ref": order_ref, "amount": basket.amount,
-                              "basket": _basket_json(basket, result.lines)}
-    Account.objects.filter(pk=account.pk).update(last_purchase_at=at)
+                              "basket": _basket_json(basket, result.lines), "purchase_at": at}
     if program.pending_days:
         lot = ledger.new_lot(account, result.points, at=at, active=False,
                              activates_at=at + timedelta(days=program.pending_days),

@@ -28,7 +28,12 @@ def tier_metric(account: Account, at: datetime) -> int:
 
 
 def _tiers(program: Program) -> dict[int, Tier]:
-    return {tier.pk: tier for tier in Tier.objects.filter(program=program)}
+    # Kept on the program instance: a request or a job loads its program once, so tiers are read once.
+    cached: dict[int, Tier] | None = getattr(program, "_loyalty_tiers", None)
+    if cached is None:
+        cached = {tier.pk: tier for tier in Tier.objects.filter(program=program)}
+        program._loyalty_tiers = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _change(account: Account, new: Tier | None, metric: int, reason: str, at: datetime) -> None:
