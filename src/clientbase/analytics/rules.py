@@ -25,10 +25,13 @@ lost               1           1-2
 
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from scipy.stats import rankdata
 
 IntArray = npt.NDArray[np.int64]
@@ -89,14 +92,26 @@ def in_about(days: float) -> str:
     return ngettext("in about %(n)d month", "in about %(n)d months", months) % {"n": months}
 
 
-def why(*, visits: int, days_since_last: float, typical_gap: float | None, probability_alive: float) -> str:
-    """One line saying what the scores rest on, e.g. "9 visits, last 5 days ago, usually every 12 days; 94% active"."""
-    parts = [ngettext("%(n)d visit", "%(n)d visits", visits) % {"n": visits}]
-    last = round(days_since_last)
-    parts.append(ngettext("last %(n)d day ago", "last %(n)d days ago", last) % {"n": last})
-    if typical_gap is not None and np.isfinite(typical_gap):
-        gap = max(1, round(typical_gap))
-        parts.append(ngettext("usually every %(n)d day", "usually every %(n)d days", gap) % {"n": gap})
-    line = ", ".join(parts)
-    percent = round(100 * probability_alive)
-    return line + "; " + _("%(p)d%% likely still active") % {"p": percent}
+@lru_cache(maxsize=8192)
+def _phrase(kind: str, n: int, language: str | None) -> str:
+    """One translated fragment; cached because a run writes a million lines from a few thousand fragments."""
+    if kind == "visits":
+        return ngettext("%(n)d visit", "%(n)d visits", n) % {"n": n}
+    if kind == "last":
+        return ngettext("last %(n)d day ago", "last %(n)d days ago", n) % {"n": n}
+    if kind == "gap":
+        return ngettext("usually every %(n)d day", "usually every %(n)d days", n) % {"n": n}
+    return _("%(p)d%% likely still active") % {"p": n}
+
+
+def why(*, visits: int, days_since_last: float, typical_gap: float | None, probability_alive: float,
+        language: str | None = None) -> str:
+    """One line saying what the scores rest on, e.g. "9 visits, last 5 days ago, usually every 12 days; 94% active".
+
+    ``language`` is the active one unless given (a bulk caller looks it up once).
+    """
+    language = language or get_language()
+    parts = [_phrase("visits", visits, language), _phrase("last", round(days_since_last), language)]
+    if typical_gap is not None and math.isfinite(typical_gap):
+        parts.append(_phrase("gap", max(1, round(typical_gap)), language))
+    return ", ".join(parts) + "; " + _phrase("alive", round(100 * probability_alive), language)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import get_language, override
 
 from clientbase.analytics import loaders, rules
 from clientbase.analytics.scores import ModelRun
@@ -56,10 +56,12 @@ def score_rows(scores: Scores, version: str, computed_at: dt.datetime, classes: 
         scores.typical_gap.tolist(), strict=True,
     )
     with override("en"):
+        language = get_language()
         for (cid, f, r, age, m, e90, alive, spend, clv, nxt, lo, hi, method, rs, fs, ms, seg, fclass,
              visits, since, gap) in columns:
             own_gap = gap if visits >= 2 else None
-            why = rules.why(visits=visits, days_since_last=since, typical_gap=own_gap, probability_alive=alive)
+            why = rules.why(visits=visits, days_since_last=since, typical_gap=own_gap, probability_alive=alive,
+                            language=language)
             yield (cid, version, stamp, int(f), r, age, m, e90, alive, spend, clv,
                    ops.adapt_datefield_value(nxt), ops.adapt_datefield_value(lo), ops.adapt_datefield_value(hi),
                    method, own_gap, rs, fs, ms, seg, fclass, why[:300])
