@@ -184,7 +184,9 @@ def _send(message: Message, worker: str, rules_row: ContactSettings, choice: Cho
                         idempotency_key=message.idempotency_key, unsubscribe_url=choice.rendered.unsubscribe_url,
                         html=choice.rendered.html)
     try:
-        provider_id = choice.plugin.send(outgoing, choice.config)
+        # "dry_run" (the demo's setting) runs every rule and records the send without a provider.
+        provider_id = (f"dry-run:{message.idempotency_key}" if choice.config.get("dry_run")
+                       else choice.plugin.send(outgoing, choice.config))
     except PermanentFailure as exc:
         _release(message, worker, "failed", f"failed: {exc}", status=MessageStatus.FAILED, last_error=str(exc))
         return MessageStatus.FAILED
