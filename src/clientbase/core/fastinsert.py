@@ -1,9 +1,10 @@
 """Insert many model instances fast: one prepared INSERT run with ``executemany``.
 
 Django's ``bulk_create`` assembles SQL text for every row and value, which dominates an import of
-millions of rows. Here values are prepared by the fields themselves (``pre_save`` and
-``get_db_prep_save``, so defaults, ``auto_now_add`` and JSON behave as with the ORM) and one
-statement is executed for the whole list (psycopg pipelines it; sqlite3 steps a prepared statement).
+millions of rows. Here each field's ``pre_save`` gives the value (so defaults and ``auto_now_add``
+behave as with the ORM), a per-type converter turns it into what the driver takes (JSON text and
+naive-UTC datetime text on SQLite, as Django stores them), and one statement runs for the whole
+list (psycopg pipelines it; sqlite3 steps a prepared statement).
 Must run inside a transaction. Signals are not sent, as with ``bulk_create``.
 """
 
@@ -45,8 +46,8 @@ def insert(objects: Sequence[models.Model], *, with_ids: bool = False) -> None:
             obj.pk = pk
     keyed = objects[0].pk is not None
     fields = [f for f in model._meta.concrete_fields if keyed or not f.primary_key]
-    rows: list[tuple[Any, ...]] = [
-        tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields) for obj in objects]
+    convert = [(f, _converter(f)) for f in fields]
+    rows: list[tuple[Any, ...]] = [tuple(c(f.pre_save(obj, True)) for f, c in convert) for obj in objects]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
@@ -66,8 +67,10 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     if isinstance(field, models.DateTimeField) and not postgres:
         # Django keeps SQLite datetimes as naive UTC text.
         return lambda v: None if v is None else v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-    if isinstance(field, models.DateField) and not postgres:
+    if isinstance(field, models.DateField | models.TimeField) and not postgres:
         return lambda v: None if v is None else v.isoformat()
+    if isinstance(field, models.DecimalField | models.UUIDField | models.FileField):
+        return lambda v: field.get_db_prep_save(v, connection)
     return lambda v: v
 
 
