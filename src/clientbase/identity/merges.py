@@ -30,6 +30,7 @@ from clientbase.identity.consents import stricter
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
 from clientbase.identity.services import lock_identity
+from clientbase.interactions.fastinsert import update_rows
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -209,10 +210,11 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     for customer in [*survivors.values(), *(a for _, a, _ in triples)]:
         customer.updated_at = at
     fields = [k for k in BUILTIN_FIELDS if k not in _NOT_MERGED] + ["custom", "search_key", "updated_at"]
-    Customer.objects.bulk_update(list(survivors.values()), fields, batch_size=200)
-    Customer.objects.bulk_update([a for _, a, _ in triples], ["merged_into", "updated_at"], batch_size=500)
+    update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
+    update_rows(Customer, ["merged_into_id", "updated_at"], [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
     ProfileChange.objects.bulk_create(history, batch_size=1000)
-    Merge.objects.bulk_update(merges, ["moved", "overwritten", "created_consents"], batch_size=200)
+    update_rows(Merge, ["moved", "overwritten", "created_consents"],
+                [(m.pk, m.moved, m.overwritten, m.created_consents) for m in merges])
     return merges
 
 

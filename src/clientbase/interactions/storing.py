@@ -15,10 +15,11 @@ from clientbase.core.clock import now
 from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
-from clientbase.interactions.fastinsert import insert_rows
+from clientbase.interactions.fastinsert import insert_returning_ids, insert_rows, update_rows
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import ParsedEvent
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 
 _CHUNK = 2000
 _NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name")
+_HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id",
+                    "channel", "source", "at")
+_IDENTIFIER_COLUMNS = ("customer_id", "kind", "value", "raw", "verified", "label", "source", "created_at")
+_EVENT_COLUMNS = ("source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
+                  "identifiers", "traits", "data")
 
 
 def _chunks(items: list[Any]) -> list[list[Any]]:
@@ -91,16 +97,15 @@ def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> di
         if ref in values:
             for key in _fill(values[ref], event.traits):
                 channels[ref][key] = event.channel
-    objects = []
-    for ref in roots:
-        customer = Customer(**values[ref])
-        customer.search_key = search_key(*(getattr(customer, f) for f in _NAME_FIELDS))
-        objects.append(customer)
-    Customer.objects.bulk_create(objects, batch_size=500)
-    rows = [change_row(c, key, None, value, actor=actor, source=channels[ref][key])
-            for ref, c in zip(roots, objects, strict=True) for key, value in values[ref].items()]
-    ProfileChange.objects.bulk_create(rows, batch_size=1000)
-    return {ref: c.pk for ref, c in zip(roots, objects, strict=True)}
+    rows = [{**values[ref], "search_key": search_key(*(values[ref].get(f, "") for f in _NAME_FIELDS))}
+            for ref in roots]
+    ids = insert_returning_ids(Customer, rows)
+    at = now()
+    token_id = actor.token.pk if actor.token else None
+    insert_rows(ProfileChange, _HISTORY_COLUMNS, [
+        (pk, key, None, to_json(value), actor.user_id, token_id, actor.channel, channels[ref][key], at)
+        for ref, pk in zip(roots, ids, strict=True) for key, value in values[ref].items()])
+    return dict(zip(roots, ids, strict=True))
 
 
 def _enrich_existing(plan: Plan, events: list[ParsedEvent], actor: Actor) -> None:
@@ -122,8 +127,8 @@ def _enrich_existing(plan: Plan, events: list[ParsedEvent], actor: Actor) -> Non
         for customer in changed.values():
             customer.search_key = search_key(*(getattr(customer, f) for f in _NAME_FIELDS))
             customer.updated_at = now()
-        Customer.objects.bulk_update(list(changed.values()), [*changed_fields, "search_key", "updated_at"],
-                                     batch_size=500)
+        columns = [*sorted(changed_fields), "search_key", "updated_at"]
+        update_rows(Customer, columns, [(c.pk, *(getattr(c, f) for f in columns)) for c in changed.values()])
         ProfileChange.objects.bulk_create(rows, batch_size=1000)
 
 
@@ -139,13 +144,6 @@ def _open_reviews(plan: Plan, real: dict[int, int], by_index: dict[int, ParsedEv
             evidence={"event": f"{event.source}/{event.external_id}",
                       "identifiers": [i.key for i in event.identifiers]})
         results[index].review_id = case.pk
-
-
-_HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id",
-                    "channel", "source", "at")
-_IDENTIFIER_COLUMNS = ("customer_id", "kind", "value", "raw", "verified", "label", "source", "created_at")
-_EVENT_COLUMNS = ("source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
-                  "identifiers", "traits", "data")
 
 
 def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], actor: Actor) -> None:
@@ -204,6 +202,4 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
 
 
 def _jsonable(traits: dict[str, Any]) -> dict[str, Any]:
-    from clientbase.customers.rules import to_json
-
     return {k: to_json(v) for k, v in traits.items()}
