@@ -94,6 +94,11 @@ def main() -> int:
     main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     peak_mb = main_mb + worker_mb
+    # CPU seconds say what the run needs apart from how busy the shared machine was
+    # (PostgreSQL's own server processes are not included).
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_main, cpu_worker = own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    load = os.getloadavg()[1]
     all_rows = sum(result["rows"].values())
     seconds = result["seconds"]
     print(f"\n{'table':<18}{'rows':>12}")
@@ -101,6 +106,7 @@ def main() -> int:
         print(f"{table:<18}{count:>12,}")
     print(f"{'all rows':<18}{all_rows:>12,}")
     print(f"stages (s): {result['stages']}; migrate {result['migrate_seconds']:.1f} s (not counted)")
+    print(f"CPU: main {cpu_main:.0f} s, generator worker {cpu_worker:.0f} s; machine load (5 min) {load:.1f}")
     print(f"{args.size:,} customers on {args.db} in {seconds:.1f} s: {args.size / seconds:,.0f} customers/s, "
           f"{all_rows / seconds:,.0f} rows/s, peak {peak_mb:,.0f} MB (main {main_mb:,.0f} + worker {worker_mb:,.0f})")
     print(json.dumps({
@@ -109,6 +115,7 @@ def main() -> int:
         "seconds": round(seconds, 1), "customers_per_s": round(args.size / seconds),
         "rows_per_s": round(all_rows / seconds), "peak_mb": round(peak_mb), "target_seconds": TARGET_SECONDS,
         "target_mb": TARGET_MB, "ratio_to_target": round(seconds / TARGET_SECONDS, 3),
+        "cpu_main_s": round(cpu_main), "cpu_worker_s": round(cpu_worker), "load_avg_5min": round(load, 1),
     }))
     return 0
 
