@@ -104,3 +104,17 @@ def test_churn_survey_and_manager_form() -> None:
     assert sorted(ChurnReason.objects.values_list("reason", "source")) == [("moved", "manager"), ("price", "survey")]
 
 
+
+
+def test_marketer_edits_and_previews_a_template() -> None:
+    customer = make_contact(first_name="Ольга")
+    marketer = client_for(make_user(role="marketer"))
+    refused = marketer.post("/engagement/templates/new/", {"key": "promo", "channel": "email", "language": "ru",
+                                                           "body": "{{ ''.__class__.__mro__ }}"})
+    assert refused.status_code == 422
+    saved = marketer.post("/engagement/templates/new/", {"key": "promo", "channel": "email", "language": "ru",
+                                                         "subject": "Hi", "body": "Привет, {{ first_name }}!"})
+    assert saved.status_code == 302
+    page = marketer.get(f"{saved['Location']}?customer={customer.pk}").content.decode()
+    assert "Привет, Ольга!" in page
+    assert "promo" in marketer.get("/engagement/templates/").content.decode()
