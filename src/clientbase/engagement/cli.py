@@ -2,23 +2,35 @@
 
 import argparse
 import json
+import logging
 import os
 import socket
 import time
+
+log = logging.getLogger(__name__)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from clientbase.cli import setup_django
 
     setup_django()
+    from django.db import DatabaseError, close_old_connections
+
     from clientbase.engagement.worker import run_worker
 
     name = args.name or f"{socket.gethostname()}:{os.getpid()}"
+    if args.once:
+        print(json.dumps(run_worker(name, batch=args.batch, triggers=not args.no_triggers), sort_keys=True))
+        return 0
     while True:
-        summary = run_worker(name, batch=args.batch, triggers=not args.no_triggers)
-        if args.once:
-            print(json.dumps(summary, sort_keys=True))
-            return 0
+        # A long-lived process: drop connections the database closed, and survive a failed pass
+        # (the rows it claimed are retried after their lease).
+        close_old_connections()
+        try:
+            summary = run_worker(name, batch=args.batch, triggers=not args.no_triggers)
+        except DatabaseError:
+            log.exception("worker pass failed; retrying")
+            summary = {}
         if not summary.get("claimed"):
             time.sleep(args.sleep)
 
