@@ -16,12 +16,12 @@ import numpy.typing as npt
 from clientbase.analytics import rules
 from clientbase.analytics.models.beta_geo import BetaGeoModel
 from clientbase.analytics.models.gamma_gamma import GammaGammaModel
-from clientbase.analytics.models.lifetime_value import customer_lifetime_value
 from clientbase.analytics.models.pareto_nbd import ParetoNBDModel
 from clientbase.analytics.models.summary import summarise_transactions
 from clientbase.analytics.nextvisit import RhythmForecast, forecast_rhythm, visit_history
 
 FloatArray = npt.NDArray[np.float64]
+DAYS_PER_MONTH = 30.0   # as lifetimes and models.lifetime_value
 IntArray = npt.NDArray[np.int64]
 
 
@@ -65,31 +65,64 @@ class Scores:
 
 
 def fit_models(frequency: FloatArray, recency: FloatArray, age: FloatArray, monetary: FloatArray,
-               settings: ScoringSettings) -> tuple[BetaGeoModel, GammaGammaModel, dict[str, Any]]:
+               settings: ScoringSettings) -> tuple[BetaGeoModel, GammaGammaModel | None, dict[str, Any]]:
+    """BG/NBD (must fit), Gamma-Gamma (may be undefined: then None) and the Pareto/NBD comparison."""
     transactions = BetaGeoModel()
     bg = transactions.fit(frequency, recency, age)
-    spend = GammaGammaModel()
-    gg = spend.fit(frequency, monetary)
     params: dict[str, Any] = {
         "bgnbd": {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood,
                   "customers": bg.n_customers, "converged": bool(bg.converged)},
-        "gamma_gamma": {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
-                        "customers": gg.n_customers, "converged": bool(gg.converged)},
     }
+    spend: GammaGammaModel | None = GammaGammaModel()
+    try:
+        gg = GammaGammaModel().fit(frequency, monetary)
+        spend = GammaGammaModel(gg)
+        if gg.q <= 1.0:
+            raise ValueError("fitted q <= 1: the population mean spend is undefined")
+        params["gamma_gamma"] = {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
+                                 "customers": gg.n_customers, "converged": bool(gg.converged)}
+    except (ValueError, RuntimeError, FloatingPointError) as exc:
+        # Too few repeat buyers, or spend with no spread: each customer's own mean spend stands in.
+        spend = None
+        params["gamma_gamma"] = {"error": str(exc)}
     if settings.compare_pareto:
-        sample = np.arange(frequency.shape[0])
-        if sample.shape[0] > settings.pareto_sample:
-            sample = np.random.default_rng(0).choice(sample, settings.pareto_sample, replace=False)
-        try:
-            pn = ParetoNBDModel().fit(frequency[sample], recency[sample], age[sample])
-            bg_sample = BetaGeoModel(bg).log_likelihood(frequency[sample], recency[sample], age[sample])
-            params["pareto_nbd"] = {"r": pn.r, "alpha": pn.alpha, "s": pn.s, "beta": pn.beta,
-                                    "log_likelihood": pn.log_likelihood, "converged": bool(pn.converged),
-                                    "customers": int(sample.shape[0]), "bgnbd_log_likelihood_same_sample": bg_sample}
-        except (ValueError, RuntimeError, FloatingPointError) as exc:
-            # The comparison is informative only; a failed Pareto/NBD fit must not stop the scores.
-            params["pareto_nbd"] = {"error": str(exc)}
+        params["pareto_nbd"] = _compare_pareto(transactions, frequency, recency, age, settings.pareto_sample)
     return transactions, spend, params
+
+
+def _compare_pareto(transactions: BetaGeoModel, frequency: FloatArray, recency: FloatArray, age: FloatArray,
+                    sample_size: int) -> dict[str, Any]:
+    sample = np.arange(frequency.shape[0])
+    if sample.shape[0] > sample_size:
+        sample = np.random.default_rng(0).choice(sample, sample_size, replace=False)
+    try:
+        pn = ParetoNBDModel().fit(frequency[sample], recency[sample], age[sample])
+    except (ValueError, RuntimeError, FloatingPointError) as exc:
+        # The comparison is informative only; a failed Pareto/NBD fit must not stop the scores.
+        return {"error": str(exc)}
+    return {"r": pn.r, "alpha": pn.alpha, "s": pn.s, "beta": pn.beta, "log_likelihood": pn.log_likelihood,
+            "converged": bool(pn.converged), "customers": int(sample.shape[0]),
+            "bgnbd_log_likelihood_same_sample": transactions.log_likelihood(frequency[sample], recency[sample],
+                                                                              age[sample])}
+
+
+def purchase_curve(model: BetaGeoModel, horizons: FloatArray, frequency: FloatArray, recency: FloatArray,
+                   age: FloatArray) -> tuple[FloatArray, int]:
+    """Expected cumulative purchases at each horizon (rows), with a fallback where the closed form fails.
+
+    A degenerate fit (a and b running off to millions on a tiny base) overflows the hypergeometric term;
+    there the customer's expected rate while active, (r + x) / (alpha + T), times P(active) times the
+    horizon stands in. Returns the curve and how many customers needed the fallback.
+    """
+    with np.errstate(all="ignore"):
+        curve = model.expected_purchases_curve(horizons, frequency, recency, age)
+    broken = ~np.isfinite(curve).all(axis=0)
+    if broken.any():
+        p = model.params
+        rate = (p.r + frequency[broken]) / (p.alpha + age[broken])
+        alive = model.probability_alive(frequency[broken], recency[broken], age[broken])
+        curve[:, broken] = horizons[:, None] * (rate * alive)[None, :]
+    return curve, int(broken.sum())
 
 
 def next_visits(rhythm: RhythmForecast) -> tuple[FloatArray, FloatArray, FloatArray, list[str]]:
@@ -125,10 +158,16 @@ def score_purchases(customer_ids: IntArray, days: FloatArray, amounts: IntArray,
 
     started = time.perf_counter()
     alive = transactions.probability_alive(f, r, age)
-    expected = transactions.expected_purchases(settings.expected_horizon_days, f, r, age)
-    expected_spend = spend.expected_average_spend(f, m)
-    clv = customer_lifetime_value(transactions, spend, f, r, age, m, months=settings.horizon_months,
-                                  discount_rate=settings.monthly_discount_rate)
+    months = np.arange(0, settings.horizon_months + 1, dtype=np.float64) * DAYS_PER_MONTH
+    curve, approximated = purchase_curve(transactions, np.append(months, settings.expected_horizon_days), f, r, age)
+    expected = curve[-1]
+    own_mean = np.where(f > 0, m, float(amounts.mean()))
+    expected_spend = spend.expected_average_spend(f, m) if spend is not None else own_mean
+    # As lifetimes' customer_lifetime_value (models.lifetime_value): monthly expected purchases times the
+    # expected spend, discounted monthly; computed here so that the fallbacks above apply to it too.
+    discount = (1.0 + settings.monthly_discount_rate) ** -np.arange(1, settings.horizon_months + 1, dtype=np.float64)
+    clv = expected_spend * (discount @ np.diff(curve[:-1], axis=0))
+    params["bgnbd"]["approximated_customers"] = approximated
     rhythm = forecast_rhythm(history, end_day)
     next_day, low, high, methods = next_visits(rhythm)
     days_since_last = end_day - history.last_day

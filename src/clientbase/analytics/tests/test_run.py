@@ -65,3 +65,24 @@ def test_a_second_run_replaces_scores_and_drops_customers_without_purchases() ->
 def test_run_on_an_empty_base_records_an_empty_run() -> None:
     run = run_scoring(as_of=dt.date(2026, 2, 5), settings=FAST)
     assert run.status == "empty" and CustomerScore.objects.count() == 0
+
+
+def test_scores_agree_with_the_models_package_and_survive_a_degenerate_fit() -> None:
+    from clientbase.analytics.models.beta_geo import BetaGeoModel, BetaGeoParams
+    from clientbase.analytics.models.gamma_gamma import GammaGammaModel, GammaGammaParams
+    from clientbase.analytics.models.lifetime_value import customer_lifetime_value
+    from clientbase.analytics.models.simulate import simulate_transaction_log
+    from clientbase.analytics.scoring import purchase_curve, score_purchases
+
+    log = simulate_transaction_log(3000, np.random.default_rng(3))
+    end = float(np.floor(log.observation_end))
+    scores = score_purchases(log.customer_id.astype(np.int64), np.floor(log.timestamp),
+                             np.round(log.amount).astype(np.int64), end, FAST)
+    bg = BetaGeoModel(BetaGeoParams(**{k: scores.params["bgnbd"][k] for k in ("r", "alpha", "a", "b")}))
+    gg = GammaGammaModel(GammaGammaParams(**{k: scores.params["gamma_gamma"][k] for k in ("p", "q", "v")}))
+    expected = customer_lifetime_value(bg, gg, scores.frequency, scores.recency, scores.age, scores.monetary)
+    np.testing.assert_allclose(scores.clv, expected, rtol=1e-9)
+    degenerate = BetaGeoModel(BetaGeoParams(r=0.61, alpha=10.5, a=4.1e6, b=6.9e7))
+    x, t_x, age = np.array([35.0, 0.0]), np.array([232.0, 0.0]), np.array([528.0, 530.0])
+    curve, approximated = purchase_curve(degenerate, np.array([0.0, 90.0]), x, t_x, age)
+    assert approximated == 2 and np.isfinite(curve).all() and curve[0].tolist() == [0.0, 0.0]
