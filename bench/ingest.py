@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+RECENT = 600
 FIRST_NAMES = ["Иван", "Анна", "Ольга", "Пётр", "Мария", "Сергей", "Елена", "Дмитрий"]
 
 
@@ -91,8 +92,10 @@ class Generator:
             n = self.people
             self.split_waiting.append(n)
             return [self._event({"phone": self.phone(n)}), self._event({"email": self.email(n)})]
-        if roll < 0.30 and len(self.split_waiting) > 50:  # the link: one merge
-            n = self.split_waiting.pop(self.rng.randrange(len(self.split_waiting) - 50))
+        if roll < 0.30 and len(self.split_waiting) > RECENT:  # the link: one merge
+            # Not one of the most recent halves: those may still be in the same batch, where the walk
+            # attaches them without a merge.
+            n = self.split_waiting.pop(self.rng.randrange(len(self.split_waiting) - RECENT))
             return [self._event({"phone": self.phone(n), "email": self.email(n)})]
         n = self.rng.randint(1, self.people)
         return [self._event({"phone": self.phone(n)} if self.rng.random() < 0.7 else {"email": self.email(n)})]
