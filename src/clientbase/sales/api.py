@@ -4,7 +4,8 @@ from typing import Any
 
 from django.db import transaction
 from django.http import FileResponse, HttpRequest
-from ninja import Router
+from ninja import File, Form, Router
+from ninja.files import UploadedFile
 
 from clientbase.api import require
 from clientbase.core.clock import now
@@ -162,3 +163,13 @@ def export_table(request: HttpRequest, kind: str, format: str = "csv") -> FileRe
     content_type = ("text/csv; charset=utf-8" if format == "csv" else
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return FileResponse(target, as_attachment=True, filename=f"{kind}.{format}", content_type=content_type)
+
+
+@router.post("/import", summary="Import customers or orders from an uploaded CSV/XLSX (see docs/sales.md)")
+def import_file(request: HttpRequest, file: File[UploadedFile], kind: Form[str] = "customers",
+                mode: Form[str] = "all-or-nothing", dry_run: Form[bool] = False,
+                mapping: Form[str] = "") -> dict[str, Any]:
+    from clientbase.sales.importing import run_uploaded_import
+
+    actor = require(request, "orders:write" if kind == "orders" else "customers:write")
+    return run_uploaded_import(file, kind=kind, mode=mode, dry_run=dry_run, mapping_text=mapping, actor=actor)

@@ -217,3 +217,38 @@ def _order_number(values: list[Any], mapped: dict[int, str]) -> str:
 def _flush(importer: OrderImporter, batch: list[OrderRows], whole: bool) -> None:
     with contextlib.nullcontext() if whole else transaction.atomic():
         importer.apply(batch)
+
+
+def run_uploaded_import(upload: Any, *, kind: str, mode: str, dry_run: bool, mapping_text: str,
+                        actor: Any) -> dict[str, Any]:
+    """Import an uploaded file (API and web page): spool it to a temporary file, import, summarise."""
+    import json
+    import tempfile
+
+    from django.conf import settings
+
+    from clientbase.customers.importing import import_customers
+
+    if kind not in ("customers", "orders"):
+        raise DomainValidationError.single("kind", "Must be customers or orders.")
+    try:
+        mapping = json.loads(mapping_text) if mapping_text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise DomainValidationError.single("mapping", f"Not valid JSON: {exc}") from None
+    suffix = Path(upload.name or "upload.csv").suffix.lower() or ".csv"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(upload.name or "upload").stem + suffix)
+        with path.open("wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        region = settings.CLIENTBASE_DEFAULT_REGION
+        if kind == "orders":
+            result = import_orders(path, mapping=mapping, mode=mode, dry_run=dry_run, region=region)
+        else:
+            result = import_customers(path, actor=actor, mapping=mapping, mode=mode, dry_run=dry_run,
+                                      region=region)
+    return {"rows": result.rows, "created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged, "refused_rows": result.rejected_rows, "problems": result.problems,
+            "stored": result.stored,
+            "report": [{"sheet": p.sheet, "row": p.row, "column": p.column, "value": p.value, "reason": p.reason,
+                        "refused": p.rejected} for p in result.first_problems]}

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -51,3 +52,33 @@ def test_all_or_nothing_xlsx_with_excel_dates(tmp_path: Path) -> None:
     result = import_orders(tmp_path / "orders.xlsx", report=problems.append)
     assert [(p.sheet, p.row, p.column, p.value) for p in problems] == [("Заказы", 3, "Date", "yesterday")]
     assert not result.stored and Order.objects.count() == 0
+
+
+def test_import_api_upload_reports_bad_cells() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from clientbase.access.tests.builders import make_token
+
+    token = make_token(role="support")
+    data = "Фамилия;Телефон;Дата рождения\nИванова;+79160000001;31.12.1999\nПетрова;+79160000002;1/2/99\n"
+    upload = SimpleUploadedFile("base.csv", data.encode("utf-8"), content_type="text/csv")
+    response = Client().post("/api/v1/import", {"file": upload, "mode": "valid-rows"},
+                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert (body["created"], body["refused_rows"], body["stored"]) == (1, 1, True)
+    assert [(r["row"], r["column"]) for r in body["report"]] == [(3, "Дата рождения")]
+
+
+def test_import_page_shows_the_report(client: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clientbase.access.tests.builders import make_user
+
+    client.force_login(make_user(role="admin"))
+    assert client.get("/sales/import/").status_code == 200
+    upload = SimpleUploadedFile("base.csv", "Фамилия;Телефон\nИванова;не телефон\n".encode(), content_type="text/csv")
+    page = client.post("/sales/import/", {"file": upload, "kind": "customers"}, HTTP_HX_REQUEST="true")
+    text = page.content.decode()
+    assert page.status_code == 200 and "не телефон" in text and "Nothing was stored." in text
