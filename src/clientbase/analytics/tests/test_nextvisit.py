@@ -30,7 +30,7 @@ def test_a_strictly_periodic_customer_is_predicted_on_the_beat() -> None:
     assert forecast.next_day.tolist() == pytest.approx([70.0])
     assert forecast.typical_gap.tolist() == pytest.approx([14.0])
     overdue = nextvisit.forecast_rhythm(history, at=75, prior_gaps=0.0)
-    assert overdue.next_day.tolist() == pytest.approx([84.0])   # skipped a beat: the next one, not "today"
+    assert overdue.next_day.tolist() == pytest.approx([89.0])   # overdue: one typical gap from now
 
 
 def test_recent_gaps_weigh_more_and_few_gaps_are_shrunk() -> None:
