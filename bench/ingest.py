@@ -196,7 +196,7 @@ def main() -> None:
     pg_name = _prepare(args.db, workdir)
     try:
         if args.api_latency:
-            from bench_api_latency import run_latency  # type: ignore[import-not-found]
+            from ingest_latency import run_latency
 
             result = run_latency(args, workdir)
         else:

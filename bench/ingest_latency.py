@@ -1,0 +1,103 @@
+"""Single-event API latency for bench/ingest.py --api-latency: POST /api/v1/events at a fixed rate.
+
+The server is ``clientbase serve`` in its own process; this process is the client, over loopback.
+Requests are sent open-loop on a fixed schedule (``--rate`` per second) from a small thread pool, and
+latency is measured from the scheduled send time, so a slow server cannot hide its queueing delay.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+_local = threading.local()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _token() -> str:
+    from clientbase.access.services import create_staff_user, issue_token
+
+    user = create_staff_user("bench", role="admin", password="bench-password-1")
+    return issue_token(user, name="bench", scopes=["events:write"])[1]
+
+
+def _post(port: int, token: str, body: bytes) -> int:
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/api/v1/events", body=body,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def _wait_up(port: int, deadline: float) -> None:
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("clientbase serve did not start")
+
+
+def run_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from ingest import Generator, _setup  # type: ignore[import-not-found]
+
+    _setup()
+    from django.db import connection
+
+    token = _token()
+    # Known people first, so most API events resolve to stored customers as in production.
+    from clientbase.access.actor import SYSTEM
+    from clientbase.interactions.ingest import ingest_events
+
+    generator = Generator(args.seed)
+    for events in generator.batches(20_000, 5000):
+        ingest_events(events, actor=SYSTEM)
+    connection.close()
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "clientbase.cli", "serve", "--port", str(port), "--workers", "2"],
+                              env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_up(port, time.time() + 60)
+        bodies = [json.dumps(e).encode() for batch in generator.batches(args.requests, args.requests) for e in batch]
+        for body in bodies[:50]:  # warm-up: connections, caches
+            _post(port, token, body)
+        latencies: list[float] = []
+        statuses: list[int] = []
+        interval = 1 / args.rate
+        start = time.perf_counter() + 0.1
+
+        def one(i: int) -> None:
+            scheduled = start + i * interval
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            statuses.append(_post(port, token, bodies[50 + i]))
+            latencies.append((time.perf_counter() - scheduled) * 1000)
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(one, range(len(bodies) - 50)))
+        latencies.sort()
+        return {"bench": "ingest_api_latency", "db": connection.vendor, "rate": args.rate, "requests": len(latencies),
+                "ok": statuses.count(200), "p50_ms": round(statistics.median(latencies), 1),
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1), "max_ms": round(latencies[-1], 1)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
