@@ -47,3 +47,15 @@ def test_card_shows_merge_history_timeline_and_unmerge_for_admin() -> None:
     assert admin.post(f"/identity/merges/{merge.pk}/unmerge/").status_code == 302
     absorbed.refresh_from_db()
     assert absorbed.merged_into_id is None
+
+
+def test_admin_pages_render() -> None:
+    _review()
+    admin_user = make_user(role="admin")
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)  # type: ignore[arg-type]
+    for path in ["identity/junkpattern", "identity/merge", "identity/reviewcase", "identity/consent",
+                 "interactions/event", "interactions/channelsecret"]:
+        assert client.get(f"/admin/{path}/").status_code == 200, path
