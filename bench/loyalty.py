@@ -114,12 +114,13 @@ def _load_lots(program_id: int, ids: list[int], lots: int) -> float:
         cursor.execute(
             "INSERT INTO loyalty_ledgerentry (program_id, customer_id, kind, points, pending, owed, unrecovered,"
             " lot_id, operation_id, order_ref, amount, basket, reason, batch, created_at, staff_id)"
-            " SELECT program_id, customer_id, 'accrual', points, 0, 0, 0, id, NULL, '', 0, '{}', '', 'load',"
+            " SELECT program_id, customer_id, 'accrual', points, 0, 0, 0, id, NULL, '', 0, '{}', '', '',"
             " created_at, NULL FROM loyalty_lot WHERE expires_at = %s", (expires,))
         cursor.execute(
             "UPDATE loyalty_account SET balance = loyalty_account.balance + s.total FROM (SELECT customer_id,"
-            " SUM(points) AS total FROM loyalty_ledgerentry WHERE batch = 'load' GROUP BY customer_id) AS s"
-            " WHERE loyalty_account.customer_id = s.customer_id AND loyalty_account.program_id = %s", (program_id,))
+            " SUM(points) AS total FROM loyalty_lot WHERE expires_at = %s GROUP BY customer_id) AS s"
+            " WHERE loyalty_account.customer_id = s.customer_id AND loyalty_account.program_id = %s",
+            (expires, program_id))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

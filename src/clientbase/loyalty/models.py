@@ -162,7 +162,8 @@ class LedgerEntry(models.Model):
 class Lot(models.Model):
     """Points earned together, spent and expired together: oldest expiry first."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="lots")
+    # No index of its own: (program, expires_at) below serves the expiry job, customer the card.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="lots", db_index=False)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="loyalty_lots")
     points = models.BigIntegerField()
     remaining = models.BigIntegerField()
@@ -190,10 +191,15 @@ class LotConsumption(models.Model):
     entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="consumptions")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="consumptions")
     points = models.BigIntegerField()
-    restores = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="restored_by")
+    # Almost always empty: a partial unique index instead of one entry per row keeps expiry inserts cheap.
+    restores = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="restored_by",
+                                 db_index=False)
 
     class Meta:
-        indexes = [models.Index(fields=["lot"], name="loyalty_consumption_lot")]
+        constraints = [
+            models.UniqueConstraint(fields=["restores"], condition=Q(restores__isnull=False),
+                                    name="loyalty_consumption_restored_once"),
+        ]
 
 
 class TierChange(models.Model):
