@@ -22,10 +22,12 @@ MODEL_NAME = "bgnbd-gg"
 
 
 def settings_from_environment(**overrides: object) -> ScoringSettings:
-    """Horizon and discount from ``CLIENTBASE_CLV_MONTHS`` / ``CLIENTBASE_CLV_MONTHLY_DISCOUNT`` unless given."""
+    """Settings from ``CLIENTBASE_CLV_MONTHS``, ``CLIENTBASE_CLV_MONTHLY_DISCOUNT`` and
+    ``CLIENTBASE_ANALYTICS_PARETO`` (0 skips the Pareto/NBD comparison fit) unless given."""
     values: dict[str, object] = {
         "horizon_months": int(os.environ.get("CLIENTBASE_CLV_MONTHS", "12")),
         "monthly_discount_rate": float(os.environ.get("CLIENTBASE_CLV_MONTHLY_DISCOUNT", "0.01")),
+        "compare_pareto": os.environ.get("CLIENTBASE_ANALYTICS_PARETO", "1") not in {"0", "false", "no"},
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return ScoringSettings(**values)  # type: ignore[arg-type]
