@@ -42,13 +42,15 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
 
 
 def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
-    keys = {i.key for e in events for i in e.identifiers}
-    values = sorted({k.split(":", 1)[1] for k in keys})
+    by_kind: dict[str, set[str]] = {}
+    for identifier in (i for e in events for i in e.identifiers):
+        by_kind.setdefault(identifier.kind, set()).add(identifier.value)
     owner: dict[str, int] = {}
-    for chunk in _chunks(values):
-        for kind, value, customer_id in Identifier.objects.filter(value__in=chunk).values_list(
-                "kind", "value", "customer_id"):
-            if f"{kind}:{value}" in keys:
+    for kind, values in by_kind.items():
+        # kind and value together, so the lookup walks the (kind, value) unique index.
+        for chunk in _chunks(sorted(values)):
+            for value, customer_id in Identifier.objects.filter(kind=kind, value__in=chunk).values_list(
+                    "value", "customer_id"):
                 owner[f"{kind}:{value}"] = customer_id
     customers = sorted(set(owner.values()))
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
