@@ -32,6 +32,7 @@ STAGES: list[Stage] = [
     Stage("people", "clientbase.demo.people:run"),
     Stage("companies", "clientbase.demo.companies:run"),
     Stage("catalogue_and_orders", "clientbase.sales.demo:run"),
+    Stage("loyalty", "clientbase.loyalty.demo:run"),
     Stage("engagement", "clientbase.engagement.demo:run"),
 ]
 
