@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 
 from clientbase.core.clock import now
@@ -81,9 +81,18 @@ def claim(worker: str, *, limit: int = 50, at: datetime | None = None) -> list[M
     lease = timedelta(seconds=ContactSettings.current().lease_seconds)
     ids = list(Message.objects.filter(_claimable(at, lease)).order_by("next_attempt_at", "pk")
                .values_list("pk", flat=True)[:limit])
-    won = [pk for pk in ids
-           if Message.objects.filter(_claimable(at, lease), pk=pk)
-           .update(status=MessageStatus.SENDING, claimed_by=worker, claimed_at=at) == 1]
+    won: list[int] = []
+    for pk in ids:
+        try:
+            if Message.objects.filter(_claimable(at, lease), pk=pk).update(
+                    status=MessageStatus.SENDING, claimed_by=worker, claimed_at=at) == 1:
+                won.append(pk)
+        except DatabaseError:
+            if not won:
+                raise
+            # Keep what is already ours: raising now would strand those rows until their lease ends.
+            log.warning("worker %s: claim interrupted after %d rows", worker, len(won), exc_info=True)
+            break
     return list(Message.objects.filter(pk__in=won).select_related("customer").order_by("next_attempt_at", "pk"))
 
 
