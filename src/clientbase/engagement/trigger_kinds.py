@@ -1,7 +1,8 @@
 """What each trigger kind means in SQL: today's groups of customers and the occasion they share.
 
 Config keys (``Trigger.config``): ``days_before`` (birthday, holiday, next_purchase), ``threshold``
-and ``min_repeat_days`` (churn_risk), ``days`` (no_contact, points_expiring), ``coupon_percent`` and
+and ``min_repeat_days`` (churn_risk), ``days`` (no_contact; points_expiring: how far back to look for
+loyalty's warnings on a first run), ``coupon_percent`` and
 ``coupon_days`` (birthday, needs an active loyalty program), ``task_title``, ``gift``.
 """
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, Sum, TextField
+from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from clientbase.engagement.models import Holiday, Message, MessageStatus, Trigger, TriggerKind
@@ -132,18 +133,26 @@ def _mentions(words: set[str]) -> Q:
 
 
 def points_expiring(trigger: Trigger, at: datetime) -> list[Group]:
-    from clientbase.loyalty.models import Lot
+    """Customers loyalty warned (its ``points_expiring`` events, which apply the program's own rules: each
+    lot's expiry and the inactivity expiry, ``warn_days`` ahead) since the last evaluation."""
+    from clientbase.interactions.models import Event
+    from clientbase.loyalty.expiry import EXPIRING_EVENT
 
-    until = at + timedelta(days=_days(trigger, "days", 7))
-    lots = Lot.objects.filter(remaining__gt=0, active=True, expires_at__gt=at, expires_at__lte=until)
+    since = trigger.last_run_at if trigger.last_run_at and trigger.last_run_at < at else \
+        at - timedelta(days=_days(trigger, "days", 7))
+    events = Event.objects.filter(source="loyalty", type=EXPIRING_EVENT, received_at__gte=since,
+                                  received_at__lte=at)
 
     def amounts(customer_ids: list[int]) -> dict[int, dict[str, Any]]:
-        rows = lots.filter(customer_id__in=customer_ids).values("customer_id").annotate(points=Sum("remaining"))
-        return {row["customer_id"]: {"points_expiring": row["points"]} for row in rows}
+        result: dict[int, dict[str, Any]] = {}
+        for customer_id, data in events.filter(customer_id__in=customer_ids).values_list("customer_id", "data"):
+            points = int((data or {}).get("points", 0))
+            result[customer_id] = {"points_expiring": result.get(customer_id, {}).get("points_expiring", 0) + points}
+        return result
 
-    # One occasion per ISO week: a customer is warned at most weekly while points keep expiring.
+    # One occasion per ISO week: a customer is told at most weekly while points keep expiring.
     week = business_today(at).isocalendar()
-    customers = live_customers().filter(pk__in=lots.values("customer_id"))
+    customers = live_customers().filter(pk__in=events.values("customer_id"))
     return [Group(ids(customers), f"points_expiring:{week.year}-W{week.week:02d}", per_customer=amounts)]
 
 

@@ -111,17 +111,20 @@ def test_no_contact_for_n_days() -> None:
     assert Task.objects.get().customer_id == quiet.pk
 
 
-def test_points_expiring_from_loyalty_lots() -> None:
+def test_points_expiring_from_loyalty_warnings() -> None:
+    from clientbase.loyalty.expiry import warn_expiring
     from clientbase.loyalty.models import Lot, Program
 
-    program = Program.objects.create(name="Cups", slug="cups")
+    program = Program.objects.create(name="Cups", slug="cups", warn_days=7)
     customer = make_customer()
+    make_customer(phone="+79160000002")
     Lot.objects.create(program=program, customer=customer, points=500, remaining=300, created_at=AT,
                        expires_at=AT + timedelta(days=3))
-    trigger = Trigger.objects.create(kind="points_expiring", name="Expiring", config={"days": 7},
-                                     template_key="expiring")
-    assert evaluate(trigger, AT) == 1
+    assert warn_expiring(program, at=AT) == 1
+    trigger = Trigger.objects.create(kind="points_expiring", name="Expiring", template_key="expiring")
+    assert evaluate(trigger, AT + timedelta(minutes=1)) == 1
     assert Message.objects.get().context == {"points_expiring": 300}
+    assert evaluate(trigger, AT + timedelta(minutes=2)) == 0
 
 
 def test_negative_review_is_an_immediate_task_for_the_owner() -> None:
