@@ -92,8 +92,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     actor = actor_for_user(request.user)
     if not (actor.has_scope("customers:read") and actor.sees_all):
         return render(request, "analytics/denied.html", status=403)
-    context: dict[str, Any] = {"run": selectors.latest_run(),
-                               "ranking": selectors.profitability_ranking(actor, limit=15)}
+    labels = dict(RFMSegment.choices)
+    ranking = [{**row, "segment": labels.get(row["segment"], row["segment"])}
+               for row in selectors.profitability_ranking(actor, limit=15)]
+    context: dict[str, Any] = {"run": selectors.latest_run(), "ranking": ranking}
     for build in (_rfm_charts, _score_charts, _base_charts, _evaluation_chart, _portrait_charts):
         build(context)
     return render(request, "analytics/dashboard.html", context)
