@@ -1,10 +1,10 @@
-"""Insert many model instances fast: one prepared INSERT run with ``executemany``.
+"""Insert many model instances fast: ``COPY`` on PostgreSQL, one prepared ``executemany`` on SQLite.
 
 Django's ``bulk_create`` assembles SQL text for every row and value, which dominates an import of
 millions of rows. Here each field's ``pre_save`` gives the value (so defaults and ``auto_now_add``
 behave as with the ORM), a per-type converter turns it into what the driver takes (JSON text and
-naive-UTC datetime text on SQLite, as Django stores them), and one statement runs for the whole
-list (psycopg pipelines it; sqlite3 steps a prepared statement).
+naive-UTC datetime text on SQLite, as Django stores them), and the whole list goes in with one
+``COPY`` on PostgreSQL or one prepared ``executemany`` on SQLite.
 Must run inside a transaction. Signals are not sent, as with ``bulk_create``.
 """
 
@@ -48,11 +48,7 @@ def insert(objects: Sequence[models.Model], *, with_ids: bool = False) -> None:
     fields = [f for f in model._meta.concrete_fields if keyed or not f.primary_key]
     convert = [(f, _converter(f)) for f in fields]
     rows: list[tuple[Any, ...]] = [tuple(c(f.pre_save(obj, True)) for f, c in convert) for obj in objects]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})", rows)
+    _execute(model._meta.db_table, [str(f.column) for f in fields], rows)
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
@@ -86,9 +82,19 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     prepared = [tuple(c(v) for c, v in zip(convert, row, strict=True)) + defaults for row in rows]
     if not prepared:
         return 0
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(str(f.column)) for f in [*fields, *rest])
-    marks = ", ".join(["%s"] * (len(fields) + len(rest)))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({marks})", prepared)
+    _execute(meta.db_table, [str(f.column) for f in [*fields, *rest]], prepared)
     return len(prepared)
+
+
+def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: psycopg's executemany interpolates and sends every row on its own.
+            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
