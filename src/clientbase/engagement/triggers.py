@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 
 from clientbase.core.clock import now
@@ -145,9 +145,12 @@ def evaluate(trigger: Trigger, at: datetime | None = None) -> int:
     fired = 0
     for group in build(trigger, at):
         run_id = secrets.randbits(62) + 1
-        new = record_fires(trigger, group, at, run_id)
-        if new:
-            act(trigger, group, run_id, at)
+        # Fires and their messages and tasks commit together: a crash in between leaves no fire without
+        # its message, and the next run simply finds the occasion new again.
+        with transaction.atomic():
+            new = record_fires(trigger, group, at, run_id)
+            if new:
+                act(trigger, group, run_id, at)
         fired += new
     return fired
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -145,3 +146,21 @@ def test_worker_runs_each_trigger_once_per_interval() -> None:
     assert run_due_triggers(interval=timedelta(hours=1), at=AT) == 1
     assert run_due_triggers(interval=timedelta(hours=1), at=AT + timedelta(minutes=10)) == 0
     assert Trigger.objects.get().last_run_at == AT
+
+
+def test_a_crash_between_fires_and_tasks_leaves_nothing_half_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientbase.engagement import triggers
+
+    make_customer(birth_date="1990-03-05")
+    trigger = Trigger.objects.create(kind="birthday", name="Birthday", task_kind="congratulate")
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(triggers, "act", crash)
+    with pytest.raises(RuntimeError):
+        evaluate(trigger, AT)
+    assert TriggerFire.objects.count() == 0
+    monkeypatch.undo()
+    assert evaluate(trigger, AT) == 1
+    assert Task.objects.count() == 1
