@@ -1,6 +1,7 @@
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from clientbase.analytics import loaders
 from clientbase.analytics.scores import CustomerScore, ModelRun
@@ -86,3 +87,19 @@ def test_scores_agree_with_the_models_package_and_survive_a_degenerate_fit() -> 
     x, t_x, age = np.array([35.0, 0.0]), np.array([232.0, 0.0]), np.array([528.0, 530.0])
     curve, approximated = purchase_curve(degenerate, np.array([0.0, 90.0]), x, t_x, age)
     assert approximated == 2 and np.isfinite(curve).all() and curve[0].tolist() == [0.0, 0.0]
+
+
+def test_store_scores_upserts_in_multi_row_statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loaders, "rows_per_statement", lambda: 7)
+    people = Customer.objects.bulk_create([Customer(first_name=f"C{i}") for i in range(16)])
+    stamp = dt.datetime(2026, 2, 5, 12, tzinfo=dt.UTC)
+
+    def rows(version: str, clv: float) -> list[tuple[object, ...]]:
+        return [(p.pk, version, stamp, 1, 2.0, 3.0, 4.0, 0.5, 0.9, 100.0, clv, dt.date(2026, 2, 20), None, None,
+                 "rhythm", 14.0, 5, 4, 3, "champions", "regular", "why") for p in people]
+
+    assert loaders.store_scores(rows("v1", 10.0), version="v1") == 16
+    assert loaders.store_scores(rows("v2", 20.0)[:15], version="v2") == 15
+    assert CustomerScore.objects.count() == 15
+    assert set(CustomerScore.objects.values_list("clv", flat=True)) == {20.0}
+    assert CustomerScore.objects.get(customer=people[0]).next_purchase_at == dt.date(2026, 2, 20)
