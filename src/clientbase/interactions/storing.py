@@ -5,10 +5,12 @@ value someone already stored. New customers and trait fills are written in bulk,
 ProfileChange history rows ``create_customer``/``update_customer`` write (source = the event channel).
 """
 
+import operator
 from collections import Counter
+from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
@@ -46,28 +48,29 @@ def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
     for identifier in (i for e in events for i in e.identifiers):
         by_kind.setdefault(identifier.kind, set()).add(identifier.value)
     owner: dict[str, int] = {}
-    for kind, values in by_kind.items():
-        # kind and value together, so the lookup walks the (kind, value) unique index.
-        for chunk in _chunks(sorted(values)):
-            for value, customer_id in Identifier.objects.filter(kind=kind, value__in=chunk).values_list(
-                    "value", "customer_id"):
-                owner[f"{kind}:{value}"] = customer_id
+    lookups = [Q(kind=kind, value__in=chunk) for kind, values in by_kind.items() for chunk in _chunks(sorted(values))]
+    for start in range(0, len(lookups), 20):
+        # kind and value together, so each lookup walks the (kind, value) unique index.
+        condition = reduce(operator.or_, lookups[start:start + 20])
+        for kind, value, customer_id in Identifier.objects.filter(condition).values_list("kind", "value",
+                                                                                         "customer_id"):
+            owner[f"{kind}:{value}"] = customer_id
     customers = sorted(set(owner.values()))
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
     reviewed: set[frozenset[int]] = set()
     for chunk in _chunks(customers):
-        rows = (Identifier.objects.filter(customer_id__in=chunk).values_list("customer_id", "kind")
+        rows = (Identifier.objects.filter(customer_id__in=chunk).values_list("customer_id", "kind", "verified")
                 .annotate(n=Count("pk")))
-        for customer_id, kind, n in rows:
-            counts[customer_id][kind] = n
-        for customer_id, kind in (Identifier.objects.filter(customer_id__in=chunk, verified=True,
-                                                            kind__in=guards.single_valued)
-                                  .values_list("customer_id", "kind")):
-            verified[customer_id].add(kind)
-        for a, b in (ReviewCase.objects.filter(customer_a_id__in=chunk)
-                     .exclude(status=ReviewStatus.MERGED).values_list("customer_a_id", "customer_b_id")):
-            reviewed.add(frozenset((a, b)))
+        for customer_id, kind, is_verified, n in rows:
+            counts[customer_id][kind] += n
+            if is_verified and kind in guards.single_valued:
+                verified[customer_id].add(kind)
+    if len(customers) > 1:  # a review needs two customers
+        for chunk in _chunks(customers):
+            for a, b in (ReviewCase.objects.filter(customer_a_id__in=chunk)
+                         .exclude(status=ReviewStatus.MERGED).values_list("customer_a_id", "customer_b_id")):
+                reviewed.add(frozenset((a, b)))
     return KnownState(owner, counts, verified, reviewed)
 
 
