@@ -1,4 +1,4 @@
-"""``clientbase worker``: the send queue and the scheduled triggers in one plain loop."""
+"""``clientbase worker``: periodic jobs, triggers and the send queue in one plain loop."""
 
 import argparse
 import json
@@ -42,5 +42,5 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--batch", type=int, default=50)
     p.add_argument("--sleep", type=float, default=2.0, help="seconds to wait when the queue is empty")
     p.add_argument("--name", help="worker name recorded on claimed rows (default host:pid)")
-    p.add_argument("--no-triggers", action="store_true")
+    p.add_argument("--no-triggers", action="store_true", help="only the send queue (no periodic jobs, no triggers)")
     p.set_defaults(func=cmd_worker)

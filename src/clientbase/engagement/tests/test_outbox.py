@@ -167,7 +167,19 @@ def test_worker_command_once(mailbox: Mailbox, capsys: pytest.CaptureFixture[str
     from clientbase.engagement.cli import cmd_worker
 
     make_message(customer=make_contact(), kind="transactional")
-    args = argparse.Namespace(once=True, batch=10, sleep=0, name="cli", no_triggers=False)
+    args = argparse.Namespace(once=True, batch=10, sleep=0, name="cli", no_triggers=True)
     assert cmd_worker(args) == 0
-    assert capsys.readouterr().out.strip() == '{"claimed": 1, "fired": 0, "sent": 1}'
+    assert capsys.readouterr().out.strip() == '{"claimed": 1, "sent": 1}'
     assert len(mailbox.messages) == 1
+
+
+def test_worker_pass_runs_due_periodic_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientbase.core import schedule
+    from clientbase.engagement.worker import run_worker
+
+    ran: list[str] = []
+    monkeypatch.setattr(schedule, "_jobs", {})
+    schedule.register("test.engagement", every=timedelta(hours=1), func=lambda: ran.append("x"))
+    assert run_worker("w", triggers=True) == {"jobs": 1, "fired": 0, "claimed": 0}
+    assert run_worker("w", triggers=True)["jobs"] == 0
+    assert ran == ["x"]
