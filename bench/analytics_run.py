@@ -25,10 +25,12 @@ PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 END = dt.date(2026, 11, 20)
 
 
-def prepare(db: str) -> None:
+def prepare(db: str, reuse: bool) -> None:
     os.environ["CLIENTBASE_HOME"] = tempfile.mkdtemp(prefix="cb-bench-analytics-")
     os.environ.setdefault("CLIENTBASE_TESTING", "1")
-    if db == "postgres":
+    if db == "postgres" and reuse:
+        os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/cb_bench_analytics"
+    elif db == "postgres":
         import psycopg
 
         name = "cb_bench_analytics"
@@ -78,10 +80,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--reuse", action="store_true", help="PostgreSQL: rerun on the last loaded database")
     args = parser.parse_args()
-    prepare(args.db)
+    prepare(args.db, args.reuse)
     started = time.perf_counter()
-    orders = load(args.size)
+    if args.reuse:
+        from clientbase.sales.models import Order
+
+        orders = Order.objects.count()
+    else:
+        orders = load(args.size)
     print(f"loaded {args.size} customers, {orders} orders in {time.perf_counter() - started:.1f} s", flush=True)
     from clientbase.analytics.scoring import ScoringSettings
     from clientbase.analytics.services import run_scoring

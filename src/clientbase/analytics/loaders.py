@@ -149,8 +149,37 @@ def rows_per_statement() -> int:
     return max(1, min(500, limit // len(SCORE_COLUMNS)))
 
 
+def _copy_then_upsert(cursor: Any, rows: Iterable[tuple[Any, ...]]) -> int:
+    """PostgreSQL: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT.
+
+    Binding 10,000 parameters a statement cost ~0.5 ms a row on a busy server; COPY streams rows in psycopg's
+    C code and the upsert is one statement.
+    """
+    quote = connection.ops.quote_name
+    table = quote(CustomerScore._meta.db_table)
+    columns = ", ".join(quote(c) for c in SCORE_COLUMNS)
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in SCORE_COLUMNS[1:])
+    # Inside a caller's transaction (tests) ON COMMIT DROP has not fired yet for an earlier call.
+    cursor.execute("DROP TABLE IF EXISTS analytics_score_load")
+    cursor.execute(f"CREATE TEMPORARY TABLE analytics_score_load (LIKE {table}) ON COMMIT DROP")
+    written = 0
+    # Django's wrapper hides psycopg's cursor; COPY is only on the real one.
+    with cursor.cursor.copy(f"COPY analytics_score_load ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            written += 1
+    cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM analytics_score_load "
+                   f"ON CONFLICT ({quote('customer_id')}) DO UPDATE SET {updates}")
+    return written
+
+
 def store_scores(rows: Iterable[tuple[Any, ...]], *, version: str) -> int:
     """Upsert score rows (in ``SCORE_COLUMNS`` order), then drop scores of other versions; returns rows written."""
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            written = _copy_then_upsert(cursor, rows)
+            CustomerScore.objects.exclude(model_version=version).delete()
+        return written
     size = rows_per_statement()
     full_batch = _upsert_sql(size)
     written = 0
