@@ -86,8 +86,8 @@ def _apply(op: tuple[Any, ...], customers: list[Customer], orders: list[Order], 
         unmerge(merges.pop(op[1] % len(merges)), actor=SYSTEM)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(operation, max_size=10))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(operation, max_size=9))
 def test_stored_figures_equal_recomputation(operations: list[tuple[Any, ...]]) -> None:
     with transaction.atomic():
         customers = [make_customer(phone=phone) for phone in PHONES]
