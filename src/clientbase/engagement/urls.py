@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clientbase.engagement import views, views_templates
+from clientbase.engagement import views, views_campaigns, views_templates
 
 app_name = "engagement"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("c/<str:token>/", views.clicked, name="clicked"),
     path("my-day/", views.my_day, name="my_day"),
     path("calendar/", views.calendar, name="calendar"),
+    path("campaigns/", views_campaigns.campaign_list, name="campaigns"),
     path("templates/", views_templates.template_list, name="templates"),
     path("templates/new/", views_templates.template_edit, name="template_new"),
     path("templates/<int:template_id>/", views_templates.template_edit, name="template_edit"),

@@ -65,3 +65,23 @@ def test_campaign_end_to_end(mailbox: Mailbox) -> None:
     assert result["incremental_revenue"] == 50000
     low, high = result["ci_low"], result["ci_high"]
     assert low is not None and high is not None and low < 50000 < high
+
+
+def test_campaign_page_sends_to_a_segment_and_shows_results() -> None:
+    from clientbase.access.actor import SYSTEM
+    from clientbase.access.tests.builders import make_user
+    from clientbase.segments import services as segment_services
+
+    for i in range(5):
+        make_contact(email=f"p{i}@example.com", phone=f"+7916300000{i}", city="Тверь")
+    segment = segment_services.save_segment({"name": "Тверь", "rule": {"field": "city", "op": "eq", "value": "Тверь"},
+                                             "refresh_every_minutes": 0}, actor=SYSTEM)
+    segment_services.refresh(segment)
+    make_template(key="tickets")
+    client = Client()
+    client.force_login(make_user(role="marketer"))
+    response = client.post("/engagement/campaigns/", {"name": "Tver", "segment": segment.pk,
+                                                      "template_key": "tickets", "holdout_percent": 20})
+    assert response.status_code == 302
+    page = client.get("/engagement/campaigns/").content.decode()
+    assert "Tver" in page and "4 / 1" in page
