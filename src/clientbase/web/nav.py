@@ -51,13 +51,15 @@ def nav(request: HttpRequest) -> dict[str, Any]:
     from clientbase.access.actor import actor_for_user
 
     actor = actor_for_user(user)
-    items = []
+    links = []
     for label, name, allowed in NAV:
         if not (allowed(actor) if callable(allowed) else actor.has_scope(allowed)):
             continue
         try:
-            url = reverse(name)
+            links.append((label, reverse(name)))
         except NoReverseMatch:
             continue
-        items.append((label, url, request.path.startswith(url) and url != "/"))
-    return {"nav_items": items}
+    # Only the most specific item is current: /customers/fields/ is "Custom fields", not also "Customers".
+    matching = [url for _, url in links if url != "/" and request.path.startswith(url)]
+    current = max(matching, key=len) if matching else None
+    return {"nav_items": [(label, url, url == current) for label, url in links]}

@@ -40,3 +40,13 @@ def test_team_roles_do_not_see_whole_base_pages() -> None:
     client.login(username=user.get_username(), password=PASSWORD)
     links = _nav_links(client)
     assert "/analytics/" not in links and "/identity/reviews/" not in links
+
+
+def test_only_the_most_specific_item_is_current() -> None:
+    client = Client()
+    user = make_user(role="admin")
+    client.login(username=user.get_username(), password=PASSWORD)
+    page = client.get("/customers/fields/").content.decode()
+    nav = re.search(r'<nav class="nav">(.*?)</nav>', page, re.S)
+    assert nav is not None
+    assert re.findall(r'href="([^"]+)" aria-current="page"', nav.group(1)) == ["/customers/fields/"]
