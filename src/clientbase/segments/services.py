@@ -75,15 +75,21 @@ def refresh(segment: Segment, *, at: dt.datetime | None = None) -> tuple[int, in
         cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS segment_refresh_ids (id bigint PRIMARY KEY)")
         cursor.execute("DELETE FROM segment_refresh_ids")
         cursor.execute(f"INSERT INTO segment_refresh_ids (id) {matching_sql}", params)
+        if connection.vendor == "postgresql":
+            # Temporary tables get no autovacuum statistics; without them the planner guesses a
+            # handful of rows and picks nested loops over what may be millions of ids.
+            cursor.execute("ANALYZE segment_refresh_ids")
         cursor.execute(
             f"INSERT INTO {changes} (segment_id, customer_id, kind, at) "
             f"SELECT %s, m.customer_id, 'left', %s FROM {members} m WHERE m.segment_id = %s "
             f"AND NOT EXISTS (SELECT 1 FROM segment_refresh_ids r WHERE r.id = m.customer_id)",
             [segment.pk, moment, segment.pk])
         left = cursor.rowcount
+        # NOT EXISTS, not NOT IN: PostgreSQL hashes a NOT IN subquery only when it fits in work_mem,
+        # and otherwise rescans it for every member (quadratic at a million members).
         cursor.execute(
-            f"DELETE FROM {members} WHERE segment_id = %s "
-            f"AND customer_id NOT IN (SELECT id FROM segment_refresh_ids)", [segment.pk])
+            f"DELETE FROM {members} WHERE segment_id = %s AND NOT EXISTS "
+            f"(SELECT 1 FROM segment_refresh_ids r WHERE r.id = {members}.customer_id)", [segment.pk])
         cursor.execute(
             f"INSERT INTO {changes} (segment_id, customer_id, kind, at) "
             f"SELECT %s, r.id, 'joined', %s FROM segment_refresh_ids r WHERE NOT EXISTS "
