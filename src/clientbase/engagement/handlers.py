@@ -33,6 +33,13 @@ def on_review(event: Any, customer: Any) -> None:
         services.create_task(customer, kind=trigger.task_kind or TaskKind.CALL, actor=SYSTEM, due_at=now(),
                              title=f"Negative review {rating}★: {comment}".strip(), source=f"trigger:{trigger.pk}",
                              idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}")
+        owner_email = getattr(customer.owner, "email", "") if customer.owner_id else ""
+        if owner_email:
+            outbox.enqueue(customer, idempotency_key=f"alert:review:{event.pk}:{trigger.pk}", kind="alert",
+                           channel="email", address=owner_email, source=f"trigger:{trigger.pk}",
+                           subject=f"Negative review {rating}★ from {customer.display_name}",
+                           body=f"{customer.display_name} rated us {rating}★: {comment}\n"
+                                f"A call is on your list for now.")
         if trigger.template_key:
             outbox.enqueue(customer, idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}",
                            kind="transactional", template_key=trigger.template_key,

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 class MessageKind(models.TextChoices):
     TRANSACTIONAL = "transactional", _("Transactional")
     MARKETING = "marketing", _("Marketing")
+    # To a member of staff about this customer (a negative review): fixed channel and address.
+    ALERT = "alert", _("Alert to staff")
 
 
 class MessageStatus(models.TextChoices):

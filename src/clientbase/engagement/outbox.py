@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 def enqueue(customer: Customer, *, idempotency_key: str, kind: str = MessageKind.MARKETING,
             template_key: str = "", subject: str = "", body: str = "", channel: str = "",
-            due_at: datetime | None = None, context: dict[str, Any] | None = None, source: str = "") -> Message:
+            due_at: datetime | None = None, context: dict[str, Any] | None = None, source: str = "",
+            address: str = "") -> Message:
     """Queue a message once per ``idempotency_key``; a repeated key returns the first row untouched."""
     at = now()
     due = due_at or at
@@ -58,7 +59,7 @@ def enqueue(customer: Customer, *, idempotency_key: str, kind: str = MessageKind
         with transaction.atomic():
             message = Message.objects.create(
                 customer=customer, kind=kind, template_key=template_key, subject=subject, body=body,
-                channel=channel, due_at=due, next_attempt_at=due, context=context or {},
+                channel=channel, address=address, due_at=due, next_attempt_at=due, context=context or {},
                 idempotency_key=idempotency_key, source=source, created_at=at)
     except IntegrityError:
         return Message.objects.get(idempotency_key=idempotency_key)
@@ -130,6 +131,8 @@ def choose_channel(message: Message, rules_row: ContactSettings,
     customer = message.customer
     if configs is None:
         configs = {c.kind: c for c in ChannelConfig.objects.all()}
+    if message.kind == MessageKind.ALERT:
+        return _alert_choice(message, configs)
     reasons: list[str] = []
     for channel in contact.candidates(customer, message.channel):
         plugin, config = plugin_for(channel), configs.get(channel)
@@ -154,6 +157,15 @@ def choose_channel(message: Message, rules_row: ContactSettings,
             continue
         return Choice(channel, plugin, config.config if config else {}, address, rendered), reasons
     return None, reasons
+
+
+def _alert_choice(message: Message, configs: dict[str, ChannelConfig]) -> tuple[Choice | None, list[str]]:
+    """A staff alert goes to its own address on its fixed channel: no consent, window or cap applies."""
+    plugin, config = plugin_for(message.channel), configs.get(message.channel)
+    if plugin is None or not message.address or (config is not None and not config.enabled):
+        return None, [f"{message.channel or '?'}: alert channel or address not available"]
+    rendered = Rendered(subject=message.subject, body=message.body)
+    return Choice(message.channel, plugin, config.config if config else {}, message.address, rendered), []
 
 
 def process(message: Message, worker: str, rules_row: ContactSettings,

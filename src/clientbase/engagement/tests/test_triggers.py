@@ -128,8 +128,10 @@ def test_points_expiring_from_loyalty_warnings() -> None:
     assert evaluate(trigger, AT + timedelta(minutes=2)) == 0
 
 
-def test_negative_review_is_an_immediate_task_for_the_owner() -> None:
+def test_negative_review_is_an_immediate_task_and_alert_for_the_owner(mailbox: Mailbox) -> None:
     owner = make_user(role="manager")
+    owner.email = "boss@example.com"
+    owner.save()
     customer = make_customer(owner_id=owner.pk)
     Trigger.objects.create(kind="negative_review", name="Bad review", task_kind="call")
     event = make_event(type="review", data={"rating": 2, "comment": "Cold coffee"})
@@ -138,6 +140,10 @@ def test_negative_review_is_an_immediate_task_for_the_owner() -> None:
     task = Task.objects.get()
     assert (task.customer_id, task.assignee_id, task.kind) == (customer.pk, owner.pk, "call")
     assert task.title == "Negative review 2★: Cold coffee"
+    assert outbox.run_once("w") == {"sent": 1}  # the alert: to the owner, whatever the customer's consent
+    assert mailbox.recipients == [["boss@example.com"]]
+    payload = mailbox.messages[0].get_payload(decode=True)
+    assert isinstance(payload, bytes) and "Cold coffee" in payload.decode()
 
 
 def test_worker_runs_each_trigger_once_per_interval() -> None:
