@@ -1,9 +1,16 @@
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test import override_settings
 
 from clientbase.engagement.tests.servers import Mailbox, Provider, http_provider, smtp_server
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Staff users are made with a password; the real hasher costs ~0.5 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
