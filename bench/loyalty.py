@@ -3,9 +3,9 @@
     python bench/loyalty.py --db postgres --clients 8 --ops 2000 --lots 1000000
     python bench/loyalty.py --db sqlite --clients 4 --ops 500 --lots 100000
 
-A fresh database gets one program and ``--customers`` registered members. Part 1: ``--clients``
-processes (each with its own connection) run ``--ops`` operations each, alternating an accrual
-(a purchase basket) and a redemption of a few points, on random members, through
+A fresh database gets one program and ``--customers`` registered members. Part 1: every member is
+given 1,000 points (one unexpired lot), then ``--clients`` processes (each with its own connection)
+run ``--ops`` operations each, alternating an accrual (a purchase basket) and a redemption of a few points, on random members, through
 ``loyalty.services`` exactly as the API does. Part 2: ``--lots`` already-expired lots (and their
 accrual entries and account balances) are loaded with INSERT … SELECT, then ``expire_points``
 expires them all; the audit then recomputes everything and must report zero drift.
@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+SEED = 1_000  # points each member holds before the tills start
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +48,27 @@ def _setup(customers: int) -> tuple[int, list[int]]:
     ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     Account.objects.bulk_create([Account(program=program, customer_id=pk, enrolled_at=now()) for pk in ids],
                                 batch_size=5000)
+    _seed_balances(program, ids)
     return program.pk, ids
+
+
+def _seed_balances(program: Any, ids: list[int]) -> None:
+    """Every member starts with SEED points in one unexpired lot, so redemptions write instead of being refused."""
+    from django.db import transaction
+    from django.db.models import F
+
+    from clientbase.core.clock import now
+    from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot
+
+    at = now()
+    with transaction.atomic():
+        lots = Lot.objects.bulk_create(
+            [Lot(program=program, customer_id=pk, points=SEED, remaining=SEED, created_at=at,
+                 expires_at=at + dt.timedelta(days=365)) for pk in ids], batch_size=5000)
+        LedgerEntry.objects.bulk_create(
+            [LedgerEntry(program=program, customer_id=lot.customer_id, kind=EntryKind.BONUS, points=SEED, lot=lot,
+                         reason="bench seed", created_at=at) for lot in lots], batch_size=5000)
+        Account.objects.filter(program=program).update(balance=F("balance") + SEED)
 
 
 def _client(job: tuple[int, list[int], int, int]) -> tuple[int, int, int]:
