@@ -13,3 +13,11 @@ class LoyaltyConfig(AppConfig):
         from clientbase.loyalty.merging import register_participants
 
         register_participants()
+
+        from datetime import timedelta
+
+        from clientbase.core import schedule
+        from clientbase.loyalty.tasks import daily_loyalty_jobs
+
+        # Run by `clientbase worker` (core.schedule): activation, expiry with warnings, tier reviews, birthdays.
+        schedule.register("loyalty.daily", every=timedelta(hours=24), func=daily_loyalty_jobs.call)
