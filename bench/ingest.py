@@ -145,7 +145,8 @@ def _ingest(size: int, batch: int, seed: int) -> dict[str, Any]:
 
 
 def _floor(size: int, batch: int, seed: int) -> dict[str, Any]:
-    """The same event rows, inserted into the same table with plain executemany and no resolution at all.
+    """The same event rows, inserted into the same table by core.fastinsert (COPY on PostgreSQL,
+    executemany on SQLite) with no resolution at all.
 
     Timed from the parsed JSON objects to committed rows (the ingest is timed from the same objects).
     """
@@ -153,8 +154,8 @@ def _floor(size: int, batch: int, seed: int) -> dict[str, Any]:
     from django.utils.dateparse import parse_datetime
 
     from clientbase.core.clock import now
+    from clientbase.core.fastinsert import insert_rows
     from clientbase.customers.models import Customer
-    from clientbase.interactions.fastinsert import insert_rows
     from clientbase.interactions.models import Event
     from clientbase.interactions.storing import _EVENT_COLUMNS
 

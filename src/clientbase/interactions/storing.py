@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
+from clientbase.core.fastinsert import insert_rows
 from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
@@ -21,7 +22,7 @@ from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
-from clientbase.interactions.fastinsert import insert_returning_ids, insert_rows, update_rows
+from clientbase.interactions.fastinsert import insert_returning_ids, update_rows
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import ParsedEvent
