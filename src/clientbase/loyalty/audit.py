@@ -2,9 +2,11 @@
 
 Checks (each a GROUP BY over the whole table, not a loop over customers):
 - accounts: balance, pending and owed equal the sums of the customer's entries in the program;
-- lots: remaining equals points minus the lot's consumptions;
+- lots: remaining equals points minus the lot's consumptions minus what expired on the lot;
 - lots against accounts: active lots hold balance + owed, pending lots hold pending;
-- balances below zero only on accounts that may go negative.
+- balances below zero only on accounts that may go negative;
+- expiry entries: the lots pointing at one hold no more expired points than it booked (a merge repair
+  may have reopened some of them, never more).
 """
 
 from collections import defaultdict
@@ -67,7 +69,17 @@ def audit(limit: int = 50) -> AuditReport:
             report.drift.append(f"lots of {key} have no account: {held}")
     report.lots = Lot.objects.count()
     wrong = (Lot.objects.annotate(used=Coalesce(Sum("consumptions__points"), 0))
-             .filter(~Q(remaining=F("points") - F("used"))).values_list("pk", "points", "remaining", "used"))
-    for pk, points, remaining, used in wrong[:limit]:
-        report.drift.append(f"lot {pk}: {points} points, {used} consumed, but {remaining} remaining")
+             .filter(~Q(remaining=F("points") - F("used") - F("expired")))
+             .values_list("pk", "points", "remaining", "used", "expired"))
+    for pk, points, remaining, used, expired in wrong[:limit]:
+        report.drift.append(f"lot {pk}: {points} points, {used} consumed, {expired} expired, but {remaining} remaining")
+    _check_expiry_entries(report, limit)
     return report
+
+
+def _check_expiry_entries(report: AuditReport, limit: int) -> None:
+    booked = (Lot.objects.filter(expired_by__isnull=False).values("expired_by_id", "expired_by__points")
+              .annotate(held=Sum("expired")).filter(held__gt=-F("expired_by__points")).order_by())
+    for row in booked[:limit]:
+        report.drift.append(f"expiry entry {row['expired_by_id']}: booked {-row['expired_by__points']} points, "
+                            f"its lots say {row['held']} expired")

@@ -1,8 +1,9 @@
 """Expiry (R8.2): set-based SQL, a chunk of lots per statement, so a million lots take seconds.
 
-Per chunk, in one transaction: lock the chunk's accounts (ordered), then its lots, then insert
-one expiry entry per account and one consumption row per lot (INSERT … SELECT), zero the lots and
-move each account's balance by its entry (UPDATE … FROM, PostgreSQL and SQLite >= 3.33 alike).
+Per chunk, in one transaction: lock the chunk's accounts (ordered), insert one expiry entry per
+account (INSERT … SELECT … GROUP BY), move each lot's remaining points into its ``expired`` column
+and point it at that entry, then move each account's balance by its entry (UPDATE … FROM,
+PostgreSQL and SQLite >= 3.33 alike). No row per expired lot is inserted.
 Warnings go out ``warn_days`` before as ``interactions.Event`` rows of type ``points_expiring``.
 """
 
@@ -42,7 +43,7 @@ def _lock(program: Program, lots: Any) -> None:
 
 
 def _expire_chunk(program: Program, lots: Any, at: datetime, reason: str) -> tuple[int, int]:
-    """One expiry entry per account and one consumption row per lot, all by INSERT … SELECT."""
+    """One expiry entry per account (INSERT … SELECT) and one UPDATE of the chunk's lots."""
     batch = uuid.uuid4().hex
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -61,13 +62,13 @@ def _expire_chunk(program: Program, lots: Any, at: datetime, reason: str) -> tup
                 (reason, batch, at_value, *ids_params))
             if not cursor.rowcount:
                 return 0, 0
+            # The lot keeps what expired and which entry booked it (merging.py repairs crossings from that).
             cursor.execute(
-                "INSERT INTO loyalty_lotconsumption (entry_id, lot_id, points, restores_id)"
-                " SELECT e.id, l.id, l.remaining, NULL FROM loyalty_lot l JOIN loyalty_ledgerentry e"
-                f" ON e.batch = %s AND e.customer_id = l.customer_id WHERE l.id IN ({ids_sql})",
+                "UPDATE loyalty_lot SET expired = loyalty_lot.expired + loyalty_lot.remaining, remaining = 0,"
+                " expired_by_id = e.id FROM loyalty_ledgerentry e WHERE e.batch = %s"
+                f" AND e.customer_id = loyalty_lot.customer_id AND loyalty_lot.id IN ({ids_sql})",
                 (batch, *ids_params))
             count = cursor.rowcount
-            cursor.execute(f"UPDATE loyalty_lot SET remaining = 0 WHERE id IN ({ids_sql})", ids_params)
             cursor.execute(
                 "UPDATE loyalty_account SET balance = loyalty_account.balance + e.points"
                 " FROM loyalty_ledgerentry e WHERE e.batch = %s AND loyalty_account.customer_id = e.customer_id"

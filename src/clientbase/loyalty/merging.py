@@ -21,7 +21,7 @@ from django.db.models import F, Max, Min, Q, Sum
 from clientbase.core.clock import now
 from clientbase.identity.participants import Participant, register
 from clientbase.loyalty import ledger
-from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, LotConsumption, Program
+from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
 
 
 def _follow_lots(customer_ids: list[int]) -> None:
@@ -60,6 +60,30 @@ def _repair_crossings(customer_ids: list[int], at: datetime) -> None:
         else:
             ledger.post(spender, EntryKind.SETTLEMENT, at=at, points=short, unrecovered=short, taken=taken,
                         reason=reason[:200])
+
+
+def _repair_expired_crossings(customer_ids: list[int], at: datetime) -> None:
+    """Lots expired on the other side's account (recorded on the lot since 0004): the same repair as an
+    expiry consumption above, but the lot is reopened by moving ``expired`` back to ``remaining``."""
+    crossings = (Lot.objects.filter(Q(customer_id__in=customer_ids) | Q(expired_by__customer_id__in=customer_ids),
+                                    expired_by__isnull=False, expired__gt=0)
+                 .exclude(customer_id=F("expired_by__customer_id"))
+                 .values_list("pk", "customer_id", "program_id", "expired", "expired_by_id", "expired_by__customer_id")
+                 .order_by("pk"))
+    for lot_id, owner_id, program_id, points, entry_id, spender_id in list(crossings):
+        program = Program.objects.get(pk=program_id)
+        owner = ledger.lock_account(program, owner_id)
+        spender = ledger.lock_account(program, spender_id)
+        reopened = Lot.objects.filter(pk=lot_id, expired_by_id=entry_id, expired=points).update(
+            remaining=F("remaining") + points, expired=0, expired_by=None)
+        if reopened != 1:
+            raise ledger.LedgerBroken(f"lot {lot_id} changed while its expiry was being undone")
+        # The owner's entries never lost these points, only its lot did: a zero entry on the lot says why it
+        # is open again (with its old date, so the next run expires it on the owner's side).
+        ledger.post(owner, EntryKind.SETTLEMENT, at=at, lot=Lot(pk=lot_id),
+                    reason=f"unmerge: entry #{entry_id} of customer #{spender_id} expired these points"[:200])
+        ledger.post(spender, EntryKind.SETTLEMENT, at=at, points=points,
+                    reason=f"unmerge: pays for points of customer #{owner_id} expired by entry #{entry_id}"[:200])
 
 
 def _return_settled(customer_ids: list[int], at: datetime) -> None:
@@ -111,6 +135,7 @@ def recount(customer_ids: list[int]) -> None:
     at = now()
     _follow_lots(customer_ids)
     _repair_crossings(customer_ids, at)
+    _repair_expired_crossings(customer_ids, at)
     _return_settled(customer_ids, at)
     recount_accounts(customer_ids)
     _carry_membership(customer_ids)

@@ -6,7 +6,9 @@ Points are integers. The truth is ``LedgerEntry`` (+ ``LotConsumption``); ``Acco
 
 - ``account.balance == sum(entry.points)``, ``account.pending == sum(entry.pending)``,
   ``account.owed == sum(entry.owed)`` over the customer's entries in the program;
-- ``lot.remaining == lot.points - sum(consumption.points)`` and ``0 <= remaining <= points``;
+- ``lot.remaining == lot.points - sum(consumption.points) - lot.expired`` and ``0 <= remaining <= points``;
+  expiry is recorded on the lot (``expired``, ``expired_by``: the customer's one expiry entry of that run),
+  not as a consumption row per lot (older expiries kept their consumption rows, ``expired`` 0);
 - ``sum(remaining of active lots) == balance + owed`` and ``sum(remaining of pending lots) == pending``.
 """
 
@@ -171,12 +173,19 @@ class Lot(models.Model):
     activates_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
+    # Points the expiry job took from this lot, and the entry that booked them (one per customer and run):
+    # set-based UPDATEs on the lot itself instead of a consumption row per expired lot.
+    expired = models.BigIntegerField(default=0)
+    expired_by = models.ForeignKey("LedgerEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   db_index=False)
     created_at = models.DateTimeField()
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")),
                                    name="loyalty_lot_remaining_in_range"),
+            models.CheckConstraint(condition=Q(expired__gte=0) & Q(expired__lte=F("points") - F("remaining")),
+                                   name="loyalty_lot_expired_in_range"),
         ]
         indexes = [
             models.Index(fields=["customer", "program", "expires_at"], name="loyalty_lot_spend_order",

@@ -122,7 +122,8 @@ def _by_sku(entry: LedgerEntry | None) -> dict[str, dict[str, int]]:
 
 
 def _expired_on(lot: Lot) -> int:
-    return sum(LotConsumption.objects.filter(lot=lot, entry__kind=EntryKind.EXPIRY).values_list("points", flat=True))
+    # Expiries since migration 0004 are on the lot; older ones are consumption rows of expiry entries.
+    return lot.expired + sum(LotConsumption.objects.filter(lot=lot, entry__kind=EntryKind.EXPIRY).values_list("points", flat=True))
 
 
 @transaction.atomic

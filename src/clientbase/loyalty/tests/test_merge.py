@@ -55,6 +55,30 @@ def test_points_of_the_absorbed_side_spent_after_the_merge_are_restored_to_it_an
     assert audit().clean
 
 
+def test_a_lot_of_the_absorbed_side_expired_after_the_merge_is_reopened_for_it_and_paid_back_to_the_survivor() -> None:
+    from clientbase.loyalty.expiry import expire_points
+
+    program = make_program(earn_percent=10, max_redeem_percent=100, lot_expiry_days=30)
+    survivor, absorbed = make_member(program), make_member(program)
+    services.earn(program, absorbed.pk, basket(100_000), operation_id="a1", at=now() - timedelta(days=40))
+    services.earn(program, survivor.pk, basket(50_000), operation_id="s1")
+    merge = merge_customers(survivor, absorbed, actor=SYSTEM)
+    assert expire_points(program).lots == 1
+    lot = Lot.objects.get(customer=survivor, expired=100)
+    assert lot.expired_by is not None and lot.expired_by.customer_id == survivor.pk
+    assert balances(program, survivor, absorbed) == [50, 0]
+    assert audit().clean
+    unmerge(merge, actor=SYSTEM)
+    # The survivor's expiry entry is paid back; the absorbed side's lot is open again with its old date.
+    assert balances(program, survivor, absorbed) == [50, 100]
+    lot.refresh_from_db()
+    assert (lot.customer_id, lot.remaining, lot.expired, lot.expired_by_id) == (absorbed.pk, 100, 0, None)
+    assert audit().clean
+    assert expire_points(program).lots == 1
+    assert balances(program, survivor, absorbed) == [50, 0]
+    assert audit().clean
+
+
 def test_a_registered_survivor_is_credited_for_a_one_click_buyers_orders_after_the_merge() -> None:
     from clientbase.sales.services import record_purchase
 
