@@ -67,7 +67,11 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return lambda v: None if v is None else v.isoformat()
     if isinstance(field, models.DecimalField | models.UUIDField | models.FileField):
         return lambda v: field.get_db_prep_save(v, connection)
-    return lambda v: v
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -79,11 +83,24 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     convert = [_converter(f) for f in fields]
     rest = [f for f in meta.concrete_fields if f.attname not in columns and not f.primary_key]
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
-    prepared = [tuple(c(v) for c, v in zip(convert, row, strict=True)) + defaults for row in rows]
+    # Most columns need no conversion: a converter call per value was a third of an import's time.
+    needed = [(i, c) for i, c in enumerate(convert) if c is not _same]
+    prepared = [_prepare_row(row, len(fields), needed) + defaults for row in rows]
     if not prepared:
         return 0
     _execute(meta.db_table, [str(f.column) for f in [*fields, *rest]], prepared)
     return len(prepared)
+
+
+def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    if len(row) != width:
+        raise ValueError(f"expected {width} values, got {len(row)}")
+    if not needed:
+        return tuple(row)
+    values = list(row)
+    for index, convert in needed:
+        values[index] = convert(values[index])
+    return tuple(values)
 
 
 def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
