@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Customer
 from clientbase.engagement import retention, selectors
+from clientbase.engagement.models import TaskKind
 from clientbase.web.cards import register_card_section
 
 
@@ -14,7 +15,7 @@ def _messages_and_tasks(customer: Customer, actor: Actor) -> dict[str, Any] | No
     messages = selectors.customer_messages(customer)
     tasks = selectors.customer_tasks(customer)
     rows = [{"message": m, "decisions": list(m.decisions.all())} for m in messages]
-    return {"messages": rows, "tasks": tasks}
+    return {"messages": rows, "tasks": tasks, "task_kinds": TaskKind.choices}
 
 
 def _retention(customer: Customer, actor: Actor) -> dict[str, Any] | None:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("templates/<int:template_id>/", views_templates.template_edit, name="template_edit"),
     path("tasks/<int:task_id>/finish/", views.finish_task, name="finish_task"),
     path("customers/<int:customer_id>/churn-reason/", views.churn_reason, name="churn_reason"),
+    path("customers/<int:customer_id>/tasks/", views.add_task, name="add_task"),
 ]

@@ -1,8 +1,10 @@
 """Pages: the public unsubscribe and churn-survey links; staff pages for the day, the week, churn reasons."""
 
 import contextlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
@@ -114,3 +116,23 @@ def clicked(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return HttpResponseBadRequest("This link is not valid.")
     return HttpResponseRedirect(target)
+
+
+@login_required
+@require_POST
+def add_task(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A task by hand from the card; the assignee defaults to the customer's owner."""
+    actor = _actor(request)
+    try:
+        customer = access_customer(actor, customer_id)
+        due = datetime.fromisoformat(request.POST.get("due_at", ""))
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        services.create_task(customer, kind=request.POST.get("kind", ""), title=request.POST.get("title", "")
+                             or request.POST.get("kind", ""), due_at=due, actor=actor,
+                             gift=request.POST.get("gift", ""))
+    except NotFound:
+        raise Http404 from None
+    except (DomainValidationError, ValueError) as exc:
+        return HttpResponseBadRequest(str(exc))
+    return redirect("customers:card", customer_id)

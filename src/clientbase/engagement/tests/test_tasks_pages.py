@@ -118,3 +118,17 @@ def test_marketer_edits_and_previews_a_template() -> None:
     page = marketer.get(f"{saved['Location']}?customer={customer.pk}").content.decode()
     assert "Привет, Ольга!" in page
     assert "promo" in marketer.get("/engagement/templates/").content.decode()
+
+
+def test_task_by_hand_from_the_card() -> None:
+    owner = make_user(role="manager", team="North")
+    customer = make_customer(team_id=Team.objects.get(name="North").pk, owner_id=owner.pk)
+    client = client_for(owner)
+    response = client.post(f"/engagement/customers/{customer.pk}/tasks/",
+                           {"kind": "gift", "title": "Anniversary", "gift": "T-shirt", "due_at": "2026-12-01T10:00"})
+    assert response.status_code == 302
+    task = Task.objects.get()
+    assert (task.assignee_id, task.gift, task.due_at) == (owner.pk, "T-shirt", datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    assert client.post(f"/engagement/customers/{customer.pk}/tasks/",
+                       {"kind": "gift", "due_at": "2026-12-01T10:00"}).status_code == 400  # a gift needs a what
+    assert "Add task" in client.get(f"/customers/{customer.pk}/").content.decode()
