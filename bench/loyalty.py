@@ -130,8 +130,9 @@ def _load_lots(program_id: int, ids: list[int], lots: int) -> float:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO loyalty_lot (program_id, customer_id, points, remaining, active, activates_at, expires_at,"
-            " warned_at, created_at) WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g WHERE n < %s)"
-            f" SELECT %s, %s + (n %% %s), 10 + n %% 7, 10 + n %% 7, {true}, NULL, %s, NULL, %s FROM g",
+            " warned_at, expired, expired_by_id, created_at) WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL"
+            f" SELECT n + 1 FROM g WHERE n < %s) SELECT %s, %s + (n %% %s), 10 + n %% 7, 10 + n %% 7, {true}, NULL,"
+            " %s, NULL, 0, NULL, %s FROM g",
             (lots - 1, program_id, first, count, expires, created))
         cursor.execute(
             "INSERT INTO loyalty_ledgerentry (program_id, customer_id, kind, points, pending, owed, unrecovered,"
