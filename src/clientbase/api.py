@@ -71,6 +71,7 @@ def on_schema_validation(request: HttpRequest, exc: NinjaValidationError) -> Htt
 
 @api.exception_handler(NotFound)
 def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    # The message names what was asked for (the caller's own input), never what exists.
     return errors_response(request, 404, [{"path": "", "message": f"Not found: {exc}"}])
 
 

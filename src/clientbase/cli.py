@@ -61,7 +61,14 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def _public_url(args: argparse.Namespace) -> None:
+    """Links in messages (unsubscribe, surveys, tracking) point at the address actually served,
+    unless CLIENTBASE_PUBLIC_URL says otherwise (a proxy in front)."""
+    os.environ.setdefault("CLIENTBASE_PUBLIC_URL", f"http://{args.host}:{args.port}")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _public_url(args)
     setup_django()
     from clientbase.server import serve
 
@@ -71,6 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    _public_url(args)
     setup_django()
     from clientbase.demo.setup import ensure_demo
 

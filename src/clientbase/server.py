@@ -34,4 +34,6 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
         "accesslog": "-",
         "timeout": 120,
         "preload_app": True,
+        # gunicorn's control socket defaults to one path per user: two servers would fight over it.
+        "control_socket_disable": True,
     }).run()

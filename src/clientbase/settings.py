@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "ninja",  # serves the API docs' Swagger UI from our own static files (no CDN at run time)
     "clientbase.core",
     "clientbase.access",
     "clientbase.customers",

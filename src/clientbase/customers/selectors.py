@@ -57,7 +57,11 @@ def lookup(actor: Actor, kind: str, raw: str) -> Customer:
     identifier = Identifier.objects.filter(kind=kind, value=value).only("customer_id").first()
     if identifier is None:
         raise NotFound(f"No customer with {kind} {value}")
-    return access_customer(actor, identifier.customer_id)
+    try:
+        return access_customer(actor, identifier.customer_id)
+    except NotFound:
+        # Same answer as "nobody has it": the holder's id is not the caller's to know.
+        raise NotFound(f"No customer with {kind} {value}") from None
 
 
 def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:

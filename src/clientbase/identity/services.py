@@ -35,8 +35,13 @@ def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, ver
     existing = Identifier.objects.filter(kind=kind, value=value).first()
     if existing is not None:
         if existing.customer_id != customer.pk:
-            raise DomainValidationError.single(
-                field, f"{value} already belongs to customer #{existing.customer_id}.")
+            # Name the holder only to someone who may see it: a manager must not learn that a
+            # customer of another team exists (R9.1).
+            holder = Customer.objects.filter(pk=existing.customer_id).values("team_id").first() or {}
+            if actor.sees_all or (actor.team_id is not None and holder.get("team_id") == actor.team_id):
+                raise DomainValidationError.single(
+                    field, f"{value} already belongs to customer #{existing.customer_id}.")
+            raise DomainValidationError.single(field, f"{value} already belongs to another customer.")
         if verified and not existing.verified:
             existing.verified = True
             existing.save(update_fields=["verified"])
