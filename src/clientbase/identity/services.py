@@ -1,6 +1,6 @@
 """Write path for identifiers: normalise, check ownership, record in history."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -37,8 +37,8 @@ def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, ver
         if existing.customer_id != customer.pk:
             # Name the holder only to someone who may see it: a manager must not learn that a
             # customer of another team exists (R9.1).
-            holder: dict[str, Any] = Customer.objects.filter(pk=existing.customer_id).values("team_id").first() or {}
-            if actor.sees_all or (actor.team_id is not None and holder.get("team_id") == actor.team_id):
+            holder_team = Customer.objects.filter(pk=existing.customer_id).values_list("team_id", flat=True).first()
+            if actor.sees_all or (actor.team_id is not None and holder_team == actor.team_id):
                 raise DomainValidationError.single(
                     field, f"{value} already belongs to customer #{existing.customer_id}.")
             raise DomainValidationError.single(field, f"{value} already belongs to another customer.")
