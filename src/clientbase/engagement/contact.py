@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
@@ -100,12 +100,13 @@ def unsubscribe(token: str) -> tuple[int, str]:
 
 
 def favourite_product(customer_id: int) -> str:
-    """The product this customer bought most units of (sales), else empty."""
-    from clientbase.sales.models import OrderLine
+    """The product this customer bought most units of, net of returns (sales' per-customer product
+    counts, the same table its figures' favourites come from), else empty."""
+    from clientbase.sales.models import CustomerProductCount
 
-    row = (OrderLine.objects.filter(order__customer_id=customer_id, reward=False)
-           .values("product__name").annotate(units=Sum("quantity")).order_by("-units", "product__name").first())
-    return str(row["product__name"]) if row else ""
+    name = (CustomerProductCount.objects.filter(customer_id=customer_id, quantity__gt=0)
+            .order_by("-quantity", "product_id").values_list("product__name", flat=True).first())
+    return str(name or "")
 
 
 def loyalty_fields(customer_id: int) -> dict[str, Any]:

@@ -98,18 +98,19 @@ def no_contact(trigger: Trigger, at: datetime) -> list[Group]:
 def product_arrival(trigger: Trigger, at: datetime) -> list[Group]:
     """Buyers of the arrived product's category (or the product), and customers whose stated
     preferences mention the category or the product name."""
-    from clientbase.sales.models import OrderLine, StockArrival
+    from clientbase.sales.models import CustomerProductCount, StockArrival
 
     since = trigger.last_run_at if trigger.last_run_at and trigger.last_run_at < at else at - timedelta(days=1)
     groups = []
     for arrival in StockArrival.objects.filter(arrived_at__gte=since - timedelta(hours=1), arrived_at__lte=at
                                                ).select_related("product", "product__category"):
         product = arrival.product
-        bought = OrderLine.objects.filter(
-            Q(product__category_id=product.category_id) if product.category_id else Q(product_id=product.pk))
+        # sales' per-customer product counts: net of returns, indexed, no walk over order lines.
+        bought = CustomerProductCount.objects.filter(
+            Q(category_id=product.category_id) if product.category_id else Q(product_id=product.pk), quantity__gt=0)
         stated = _mentions(_words(product))
         customers = live_customers().annotate(preferences_text=Cast("preferences", TextField())).filter(
-            Q(pk__in=bought.values("order__customer_id")) | stated)
+            Q(pk__in=bought.values("customer_id")) | stated)
         groups.append(Group(ids(customers), f"arrival:{arrival.pk}", {"product": product.name}))
     return groups
 
