@@ -9,6 +9,7 @@ Must run inside a transaction. Signals are not sent, as with ``bulk_create``.
 """
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -62,12 +63,18 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return lambda v: None if v is None else json.dumps(v)
     if isinstance(field, models.DateTimeField) and not postgres:
         # Django keeps SQLite datetimes as naive UTC text.
-        return lambda v: None if v is None else v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return _naive_utc_text
     if isinstance(field, models.DateField | models.TimeField) and not postgres:
         return lambda v: None if v is None else v.isoformat()
     if isinstance(field, models.DecimalField | models.UUIDField | models.FileField):
         return lambda v: field.get_db_prep_save(v, connection)
     return _same
+
+
+@functools.lru_cache(maxsize=64)
+def _naive_utc_text(value: dt.datetime | None) -> str | None:
+    """Cached because an import stamps thousands of rows with the same moment."""
+    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def _same(value: Any) -> Any:
