@@ -33,6 +33,8 @@ STAGES: list[Stage] = [
     Stage("companies", "clientbase.demo.companies:run"),
     Stage("catalogue_and_orders", "clientbase.sales.demo:run"),
     Stage("loyalty", "clientbase.loyalty.demo:run"),
+    Stage("channel_events", "clientbase.interactions.demo:run"),
+    Stage("analytics", "clientbase.analytics.demo:run"),
     Stage("engagement", "clientbase.engagement.demo:run"),
 ]
 
