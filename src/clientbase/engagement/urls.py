@@ -9,6 +9,7 @@ urlpatterns = [
     path("why/<str:token>/", views.survey, name="survey"),
     path("o/<str:token>/", views.opened, name="opened"),
     path("c/<str:token>/", views.clicked, name="clicked"),
+    path("delivery/<str:kind>/", views.delivery_report, name="delivery_report"),
     path("my-day/", views.my_day, name="my_day"),
     path("calendar/", views.calendar, name="calendar"),
     path("campaigns/", views_campaigns.campaign_list, name="campaigns"),

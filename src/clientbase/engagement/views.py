@@ -136,3 +136,33 @@ def add_task(request: HttpRequest, customer_id: int) -> HttpResponse:
     except (DomainValidationError, ValueError) as exc:
         return HttpResponseBadRequest(str(exc))
     return redirect("customers:card", customer_id)
+
+
+@csrf_exempt  # called by the provider, authenticated by the channel's callback token instead
+@require_POST
+def delivery_report(request: HttpRequest, kind: str) -> HttpResponse:
+    """A provider's delivery receipt: ``{"id": provider message id, "status": "delivered" | …}``.
+
+    Authenticated by ``ChannelConfig.config["callback_token"]`` in the ``token`` query parameter;
+    recorded as a decision on the message (visible on the card), never changing what was sent.
+    """
+    import json
+
+    from django.utils.crypto import constant_time_compare
+
+    from clientbase.engagement.models import ChannelConfig, Message, MessageDecision
+
+    config = ChannelConfig.objects.filter(kind=kind).first()
+    expected = str((config.config if config else {}).get("callback_token", ""))
+    if not expected or not constant_time_compare(request.GET.get("token", ""), expected):
+        return HttpResponse(status=403)
+    try:
+        data = json.loads(request.body or b"{}")
+        provider_id, status = str(data["id"]), str(data["status"])[:40]
+    except (ValueError, KeyError, TypeError):
+        return HttpResponseBadRequest("Expected JSON with id and status.")
+    message = Message.objects.filter(channel=kind, provider_message_id=provider_id).first()
+    if message is None:
+        return HttpResponse(status=404)
+    MessageDecision.objects.create(message=message, at=now(), action="delivery", reason=f"provider: {status}")
+    return HttpResponse(status=204)

@@ -183,3 +183,19 @@ def test_worker_pass_runs_due_periodic_jobs(monkeypatch: pytest.MonkeyPatch) -> 
     assert run_worker("w", triggers=True) == {"jobs": 1, "fired": 0, "claimed": 0}
     assert run_worker("w", triggers=True)["jobs"] == 0
     assert ran == ["x"]
+
+
+def test_provider_delivery_report_is_logged(provider: tuple[Provider, str]) -> None:
+    from django.test import Client
+
+    server, url = provider
+    configure("sms", url=url, callback_token="s3cret")
+    message = make_message(customer=make_contact(email=None, preferred_channel="sms"), kind="transactional")
+    outbox.run_once("w1")
+    client = Client()
+    report = {"id": "prov-1", "status": "delivered"}
+    assert client.post("/engagement/delivery/sms/?token=wrong", report, content_type="application/json"
+                       ).status_code == 403
+    assert client.post("/engagement/delivery/sms/?token=s3cret", report, content_type="application/json"
+                       ).status_code == 204
+    assert [d.reason for d in message.decisions.all()][-1] == "provider: delivered"
