@@ -23,7 +23,10 @@ def outlook(customer: "Customer", actor: "Actor") -> dict[str, Any] | None:
     today = local_today()
     since_scored = (today - timezone.localtime(score.computed_at).date()).days
     next_visit = ""
-    if score.next_purchase_at is not None:
+    if score.probability_alive < rules.UNLIKELY_TO_RETURN:
+        # The rhythm says "soon", but the model says this customer has most likely gone: a date would mislead.
+        next_visit = str(_("unlikely to come back unprompted"))
+    elif score.next_purchase_at is not None:
         days = (score.next_purchase_at - today).days
         next_visit = rules.in_about(days) if days >= 0 else str(_("overdue"))
     why = rules.why(visits=score.frequency + 1, days_since_last=score.age - score.recency + since_scored,

@@ -34,6 +34,9 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from scipy.stats import rankdata
 
+# Below this probability of still being active the card shows no next-visit date (see cards.py).
+UNLIKELY_TO_RETURN = 0.1
+
 IntArray = npt.NDArray[np.int64]
 
 # SEGMENT_GRID[r - 1][f - 1] is the segment of scores (r, f); the table in the module docstring, as data.
