@@ -11,7 +11,9 @@ order takes nothing back (a live purchase records its lines).
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Sum
 
@@ -116,7 +118,9 @@ def _spend(ctx: DemoContext, program: Program, members: list[int], at: dt.dateti
 def run(ctx: DemoContext) -> dict[str, int]:
     program = _program()
     members = _enroll(program)
-    at = dt.datetime.combine(ctx.anchor, dt.time(21, 0), tzinfo=dt.UTC)
+    # The start of the demo's "today" in the business's zone: always in the past when the demo is built
+    # (21:00 UTC of that day was in the future for a demo built in the small hours).
+    at = dt.datetime.combine(ctx.anchor, dt.time(0), tzinfo=ZoneInfo(settings.TIME_ZONE))
     counts: dict[str, int] = {"members": len(members), "accruals": 0}
     for start in range(0, len(members), CHUNK):
         chunk = members[start:start + CHUNK]
