@@ -96,11 +96,13 @@ def refresh(segment: Segment, *, at: dt.datetime | None = None) -> tuple[int, in
             f"(SELECT 1 FROM {members} m WHERE m.segment_id = %s AND m.customer_id = r.id)",
             [segment.pk, moment, segment.pk])
         joined = cursor.rowcount
+        # ON CONFLICT instead of NOT EXISTS: an anti-join against the table being inserted into can
+        # turn into a sequential rescan of its growing heap for every id (quadratic in members).
         cursor.execute(
             f"INSERT INTO {members} (segment_id, customer_id, joined_at) "
-            f"SELECT %s, r.id, %s FROM segment_refresh_ids r WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {members} m WHERE m.segment_id = %s AND m.customer_id = r.id)",
-            [segment.pk, moment, segment.pk])
+            f"SELECT %s, r.id, %s FROM segment_refresh_ids r WHERE true "
+            f"ON CONFLICT (segment_id, customer_id) DO NOTHING",
+            [segment.pk, moment])
         cursor.execute("SELECT COUNT(*) FROM segment_refresh_ids")
         total = cursor.fetchone()[0]
         cursor.execute("DELETE FROM segment_refresh_ids")
