@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from clientbase.access.actor import actor_for_user
 from clientbase.analytics import charts, selectors
 from clientbase.analytics.scores import RFMSegment
+from clientbase.customers.models import Channel, Gender
 
 MAX_COHORTS = 18
 
@@ -78,13 +79,21 @@ def _evaluation_chart(context: dict[str, Any]) -> None:
 def _portrait_charts(context: dict[str, Any]) -> None:
     data = selectors.portrait()
     context["portrait_sizes"] = data["sizes"]
+    values = {"gender": dict(Gender.choices), "channel": dict(Channel.choices)}
     names = {"age": _("Age"), "gender": _("Gender"), "city": _("City"), "channel": _("Preferred channel"),
              "category": _("Favourite category")}
     context["portrait_charts"] = [
-        (names[key], charts.bars([v for v, _r, _a in rows], {_("Regulars"): [r for _v, r, _a in rows],
-                                                            _("All buyers"): [a for _v, _r, a in rows]},
+        (names[key], charts.bars([_value_label(values.get(key, {}), v) for v, _r, _a in rows],
+                                 {_("Regulars"): [r for _v, r, _a in rows], _("All buyers"): [a for _v, _r, a in rows]},
                                  fmt="{:.0%}", width=420, height=200, title=names[key]))
         for key, rows in data["shares"].items() if rows]
+
+
+def _value_label(labels: dict[str, Any], value: str) -> str:
+    """Gender and channel keys by their names; "?" (not filled in) in words; cities and categories as stored."""
+    if value == "?":
+        return _("Not stated")
+    return str(labels.get(value, value))
 
 
 @login_required

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from clientbase.access.actor import Actor
 from clientbase.access.models import Team
@@ -58,7 +59,7 @@ def _resolve_team(actor: Actor, team_id: int | None) -> int | None:
     """Managers always create in their own team; others may choose one."""
     if not actor.sees_all:
         if team_id is not None and team_id != actor.team_id:
-            raise PermissionDenied("A manager can only create customers in their own team.")
+            raise PermissionDenied(_("A manager can only create customers in their own team."))
         return actor.team_id
     if team_id is not None and not Team.objects.filter(pk=team_id).exists():
         raise DomainValidationError.single("team_id", f"No team #{team_id}.")
@@ -153,7 +154,7 @@ def update_customer(customer: Customer, data: dict[str, Any], *, actor: Actor,
     customer.custom = custom
     if "team_id" in data and data["team_id"] != customer.team_id:
         if not actor.sees_all:
-            raise PermissionDenied("A manager cannot move a customer to another team.")
+            raise PermissionDenied(_("A manager cannot move a customer to another team."))
         new_team = _resolve_team(actor, data["team_id"])
         rows.append(change_row(customer, "team", customer.team_id, new_team, actor=actor, source=source))
         customer.team_id = new_team

@@ -45,7 +45,7 @@ def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
     """The logged-in staff member as an Actor; 403 when their role lacks ``scope``."""
     actor = actor_for_user(request.user, channel="web")
     if not actor.has_scope(scope):
-        raise django_exceptions.PermissionDenied(f"Needs the {scope} permission.")
+        raise django_exceptions.PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": scope})
     return actor
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import exceptions as django_exceptions
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -31,7 +32,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
     try:
         actor = _reviewer(request)
     except PermissionDenied as exc:
-        return HttpResponse(str(exc), status=403)
+        raise django_exceptions.PermissionDenied(str(exc)) from None
     cases = list(selectors.review_queue(actor)[:200])
     return render(request, "identity/reviews.html", {"cases": cases})
 
@@ -47,7 +48,7 @@ def resolve(request: HttpRequest, review_id: int) -> HttpResponse:
         resolve_review(case, request.POST.get("action", ""), actor=actor)
         messages.success(request, _("Review #%(id)s decided.") % {"id": review_id})
     except PermissionDenied as exc:
-        return HttpResponse(str(exc), status=403)
+        raise django_exceptions.PermissionDenied(str(exc)) from None
     except NotFound:
         return HttpResponse(status=404)
     except DomainValidationError as exc:
@@ -71,7 +72,7 @@ def undo_merge(request: HttpRequest, merge_id: int) -> HttpResponse:
     except NotFound:
         return HttpResponse(status=404)
     except PermissionDenied as exc:
-        return HttpResponse(str(exc), status=403)
+        raise django_exceptions.PermissionDenied(str(exc)) from None
     except DomainValidationError as exc:
         messages.error(request, str(exc))
     return redirect("customers:card", record.survivor_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min, Q, Sum
+from django.utils.translation import gettext_noop
 
 from clientbase.core.clock import now
 from clientbase.loyalty.ledger import due_lots, inactive_lots
@@ -98,9 +99,9 @@ def expire_points(program: Program, *, at: datetime | None = None) -> ExpiryResu
     """Expire lots past their date, then every lot of customers inactive for the program's period."""
     at = at or now()
     result = ExpiryResult()
-    _expire(program, due_lots(program, at), at, "lot expired", result)
+    _expire(program, due_lots(program, at), at, gettext_noop("lot expired"), result)
     if program.inactivity_expiry_days:
-        _expire(program, inactive_lots(program, at), at, "no purchase for the inactivity period", result)
+        _expire(program, inactive_lots(program, at), at, gettext_noop("no purchase for the inactivity period"), result)
     result.warned = warn_expiring(program, at=at)
     return result
 

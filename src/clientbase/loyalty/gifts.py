@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError, NotFound
@@ -114,7 +115,7 @@ def enroll(program: Program, customer_id: int, *, at: datetime | None = None) ->
         account.save(update_fields=["enrolled_at"])
     if program.welcome_bonus:
         bonus = give_bonus(program, customer_id, program.welcome_bonus, operation_id=f"welcome:{customer_id}",
-                           reason="welcome bonus", at=at)
+                           reason=gettext_noop("welcome bonus"), at=at)
     credited = credit_past_purchases(program, customer_id, at=at)
     return {"welcome_bonus": bonus.points if bonus else 0, "credited_orders": credited}
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import F, Q
 from django.db.utils import IntegrityError
+from django.utils.translation import gettext_noop
 
 from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
 from clientbase.loyalty.rules import LotView, take_from_lots
@@ -94,7 +95,7 @@ def settle_owed(account: Account, lot: Lot, *, at: datetime) -> None:
     part = min(account.owed, lot.remaining)
     if part > 0:
         post(account, EntryKind.SETTLEMENT, at=at, owed=-part, taken=[(lot.pk, part)], lot=lot,
-             reason="owed points paid from new points")
+             reason=gettext_noop("owed points paid from new points"))
         lot.remaining -= part
 
 

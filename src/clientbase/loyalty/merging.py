@@ -17,6 +17,7 @@ either operation ``recount`` runs in the same transaction:
 from datetime import datetime
 
 from django.db.models import F, Max, Min, Q, Sum
+from django.utils.translation import gettext_noop
 
 from clientbase.core.clock import now
 from clientbase.identity.participants import Participant, register
@@ -94,7 +95,7 @@ def _return_settled(customer_ids: list[int], at: datetime) -> None:
         account = ledger.lock_account(program, row["customer_id"])
         lot = ledger.new_lot(account, -row["owed"], at=at)
         ledger.post(account, EntryKind.SETTLEMENT, at=at, owed=-row["owed"], lot=lot,
-                    reason="unmerge: owed points this customer paid for the other side come back")
+                    reason=gettext_noop("unmerge: owed points this customer paid for the other side come back"))
 
 
 def recount_accounts(customer_ids: list[int]) -> None:

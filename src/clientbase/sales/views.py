@@ -3,8 +3,10 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clientbase.access.actor import actor_for_user
@@ -19,7 +21,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("kind", "customers")
     needed = "orders:write" if kind == "orders" else "customers:write"
     if not actor.has_scope(needed):
-        return HttpResponse(f"This needs the {needed!r} scope.", status=403)
+        raise PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": needed})
     if request.method == "GET":
         return render(request, "sales/import.html", {})
     from clientbase.sales.importing import run_uploaded_import

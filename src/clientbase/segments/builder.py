@@ -7,12 +7,58 @@ so the builder cannot express anything the API would not accept.
 import json
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from clientbase.segments import rules
 
 SPECIAL_FIELDS = {
     "tag": "tag", "identifier": "identifier", "birthday_within_days": "birthday_within_days",
     "no_contact_days": "no_contact_days",
 }
+
+# What the builder's drop-downs show; the option values stay the raw rule keys.
+FIELD_LABELS: dict[str, Promise] = {
+    "kind": _("Customer type"), "first_name": _("First name"), "last_name": _("Last name"),
+    "middle_name": _("Middle name"), "legal_name": _("Legal name"), "business_type": _("Business type"),
+    "city": _("City"), "time_zone": _("Time zone"), "gender": _("Gender"), "family_status": _("Family status"),
+    "preferred_channel": _("Preferred channel"), "birth_date": _("Date of birth"), "age": _("Age"),
+    "created_at": _("Added on"), "figures.orders": _("Purchases"), "figures.abandoned": _("Abandoned carts"),
+    "figures.items": _("Items bought"), "figures.total_spend": _("Total spend, kopecks"),
+    "figures.average_check": _("Average check, kopecks"), "figures.returns": _("Returns"),
+    "figures.returns_amount": _("Returns amount, kopecks"), "figures.profit": _("Profit, kopecks"),
+    "figures.visit_days": _("Visit days"), "figures.first_purchase_at": _("First purchase"),
+    "figures.last_purchase_at": _("Last purchase"), "figures.frequency": _("Purchase frequency"),
+    "score.probability_alive": _("Probability active"), "score.clv": _("Lifetime value (LTV), kopecks"),
+    "score.expected_purchases_90": _("Expected purchases in 90 days"), "score.next_purchase_at": _("Next visit"),
+    "score.segment": _("RFM segment"), "score.recency_score": _("Recency score (R)"),
+    "score.frequency_score": _("Frequency score (F)"), "score.monetary_score": _("Monetary score (M)"),
+    "loyalty.balance": _("Points balance"), "loyalty.tier": _("Loyalty tier"),
+    "tag": _("Tag"), "identifier": _("Identifier"), "birthday_within_days": _("Birthday within, days"),
+    "no_contact_days": _("No contact for, days"),
+}
+
+OP_LABELS: dict[str, Promise] = {
+    "eq": _("equals"), "ne": _("does not equal"), "in": _("is one of"), "not_in": _("is none of"),
+    "contains": _("contains"), "starts_with": _("starts with"), "is_set": _("is filled in"),
+    "is_not_set": _("is empty"), "gt": _("greater than"), "gte": _("at least"), "lt": _("less than"),
+    "lte": _("at most"), "between": _("between"), "within_last_days": _("within the last N days"),
+    "older_than_days": _("more than N days ago"), "within_next_days": _("within the next N days"),
+    "has": _("includes"), "has_not": _("does not include"), "is": _("is"),
+}
+
+
+def field_label(field: str) -> str:
+    if field.startswith("custom."):
+        return f"{_('Custom field')}: {field.removeprefix('custom.')}"
+    return str(FIELD_LABELS.get(field, field))
+
+
+def labelled(keys: list[str], labels: dict[str, Promise] | None = None) -> list[tuple[str, str]]:
+    """(value, label) pairs for an <option> list: fields when labels is None, else ops."""
+    if labels is None:
+        return [(key, field_label(key)) for key in keys]
+    return [(key, str(labels.get(key, key))) for key in keys]
 
 
 def field_choices(custom_fields: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:

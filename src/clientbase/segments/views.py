@@ -20,7 +20,7 @@ from clientbase.segments.models import Segment
 def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
     actor = actor_for_user(request.user, channel="web")
     if not actor.has_scope(scope):
-        raise django_exceptions.PermissionDenied(f"Needs the {scope} permission.")
+        raise django_exceptions.PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": scope})
     return actor
 
 
@@ -55,8 +55,9 @@ def _builder_context(actor: Actor, rule: Any, segment: Segment | None, **extra: 
     return {
         "segment": segment, "rule_json": json.dumps(rule, ensure_ascii=False, indent=2) if rule else "",
         "combinator": flat[0] if flat else "all", "rows": flat[1] if flat else [],
-        "nested": flat is None, "fields": builder.field_choices(custom),
-        "ops": sorted({op for f in builder.field_choices(custom) for op in builder.ops_for(f, custom)}),
+        "nested": flat is None, "fields": builder.labelled(builder.field_choices(custom)),
+        "ops": builder.labelled(sorted({op for f in builder.field_choices(custom) for op in builder.ops_for(f, custom)}),
+                                builder.OP_LABELS),
         "can_write": actor.has_scope("segments:write"),
         "name": segment.name if segment else "", "description": segment.description if segment else "",
         "refresh_every": segment.refresh_every_minutes if segment else 60, **extra,
