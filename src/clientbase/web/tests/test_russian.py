@@ -84,3 +84,13 @@ def test_error_pages_are_russian() -> None:
     refused = client.get("/identity/reviews/")
     assert refused.status_code == 403 and "Доступ запрещён" in refused.content.decode()
     assert _english_left(refused.content.decode()) == []
+
+
+def test_import_report_reasons_are_russian() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("base.csv", "Фамилия;Телефон;Хобби\nИванова;;чтение\n".encode(),
+                                content_type="text/csv")
+    page = _russian_client().post("/sales/import/", {"file": upload, "kind": "customers"}, HTTP_HX_REQUEST="true")
+    text = page.content.decode()
+    assert "Ничего не сохранено." in text and "Не по чему узнать клиента" in text, text
