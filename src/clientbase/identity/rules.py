@@ -1,6 +1,7 @@
 """Normalising identifiers (R2.1). Pure functions: same input, same output, no database."""
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -70,6 +71,13 @@ def normalize(kind: str, raw: str, *, region: str = "RU", field: str | None = No
     field = field or kind
     if not isinstance(raw, str) or not raw.strip():
         raise DomainValidationError.single(field, "Must not be empty.")
+    return _normalize(kind, raw, region, field)
+
+
+# Parsing a phone costs tens of microseconds and ingest sees the same spellings again and again
+# (a regular's phone on every purchase): remember recent answers. Refusals are exceptions, never cached.
+@lru_cache(maxsize=200_000)
+def _normalize(kind: str, raw: str, region: str, field: str) -> str:
     if kind in PHONE_LIKE_KINDS:
         return normalize_phone(raw, region, field=field)
     if kind == "email":
