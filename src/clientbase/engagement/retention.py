@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from clientbase.customers.models import Customer
 from clientbase.engagement.models import ChurnReason
@@ -25,8 +26,9 @@ def budget(customer: Customer) -> tuple[int, str] | None:
     score = CustomerScore.objects.filter(customer=customer).first()
     if score is None:
         return None
-    basis = (f"{int(RETENTION_SHARE * 100)}% of predicted lifetime value {round(score.clv / 100):,} ₽, "
-             f"probability active {score.probability_alive:.0%}")
+    basis = _("%(share)s%% of predicted lifetime value %(clv)s ₽, probability active %(alive)s") % {
+        "share": int(RETENTION_SHARE * 100), "clv": f"{round(score.clv / 100):,}".replace(",", "\u00a0"),
+        "alive": f"{score.probability_alive:.0%}"}
     return int(round(score.clv * RETENTION_SHARE)), basis
 
 

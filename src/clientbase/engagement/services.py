@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from clientbase.access.actor import Actor
 from clientbase.access.models import StaffProfile
@@ -24,13 +25,13 @@ from clientbase.engagement.models import (
 )
 
 CHURN_REASONS = {
-    "price": "Prices are too high",
-    "quality": "Quality got worse",
-    "service": "Service or staff",
-    "moved": "Moved away",
-    "competitor": "Went to a competitor",
-    "no_need": "No longer needed",
-    "other": "Other",
+    "price": gettext_lazy("Prices are too high"),
+    "quality": gettext_lazy("Quality got worse"),
+    "service": gettext_lazy("Service or staff"),
+    "moved": gettext_lazy("Moved away"),
+    "competitor": gettext_lazy("Went to a competitor"),
+    "no_need": gettext_lazy("No longer needed"),
+    "other": gettext_lazy("Other"),
 }
 
 

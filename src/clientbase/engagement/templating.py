@@ -13,6 +13,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -21,21 +23,21 @@ from clientbase.core.errors import DomainValidationError, FieldError
 
 # Field -> what it is. Fields other domains provide are listed only when those domains can supply
 # them (see personal_fields); ``available_fields`` is what a marketer may use today.
-FIELDS: dict[str, str] = {
-    "name": "Display name",
-    "first_name": "First name",
-    "middle_name": "Patronymic",
-    "birthday": "Birth date (DD.MM)",
-    "city": "City",
-    "balance": "Loyalty points balance",
-    "tier": "Loyalty tier name",
-    "coupon_code": "Coupon code given by the trigger or campaign (empty otherwise)",
-    "favourite_product": "The product the customer bought most often (from sales)",
-    "unsubscribe_url": "One-click unsubscribe link for this channel",
-    "holiday": "Holiday name (holiday trigger)",
-    "next_purchase_date": "Predicted next purchase date (analytics)",
-    "points_expiring": "Points about to expire (loyalty)",
-    "product": "Arrived product name (product-arrival trigger)",
+FIELDS: dict[str, Promise] = {
+    "name": _("Display name"),
+    "first_name": _("First name"),
+    "middle_name": _("Patronymic"),
+    "birthday": _("Birth date (DD.MM)"),
+    "city": _("City"),
+    "balance": _("Loyalty points balance"),
+    "tier": _("Loyalty tier name"),
+    "coupon_code": _("Coupon code given by the trigger or campaign (empty otherwise)"),
+    "favourite_product": _("The product the customer bought most often (from sales)"),
+    "unsubscribe_url": _("One-click unsubscribe link for this channel"),
+    "holiday": _("Holiday name (holiday trigger)"),
+    "next_purchase_date": _("Predicted next purchase date (analytics)"),
+    "points_expiring": _("Points about to expire (loyalty)"),
+    "product": _("Arrived product name (product-arrival trigger)"),
 }
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -31,7 +32,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         contact.check_token(token)
     except signing.BadSignature:
-        return HttpResponseBadRequest("This unsubscribe link is not valid.")
+        return HttpResponseBadRequest(gettext("This unsubscribe link is not valid."))
     if request.method != "POST":
         return render(request, "engagement/unsubscribe.html", {"token": token, "done": False})
     _, channel = contact.unsubscribe(token)
@@ -43,7 +44,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     try:
         customer = Customer.objects.get(pk=retention.survey_customer(token))
     except (signing.BadSignature, Customer.DoesNotExist):
-        return HttpResponseBadRequest("This survey link is not valid.")
+        return HttpResponseBadRequest(gettext("This survey link is not valid."))
     if request.method == "POST":
         try:
             services.record_churn_reason(customer, reason=request.POST.get("reason", ""),
@@ -114,7 +115,7 @@ def clicked(request: HttpRequest, token: str) -> HttpResponse:
     try:
         target = tracking.record_click(token)
     except signing.BadSignature:
-        return HttpResponseBadRequest("This link is not valid.")
+        return HttpResponseBadRequest(gettext("This link is not valid."))
     return HttpResponseRedirect(target)
 
 

@@ -9,10 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from clientbase.access.actor import Actor, actor_for_user
 from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.customers.models import Channel
 from clientbase.customers.selectors import access_customer
 from clientbase.engagement import rendering, services, templating
 from clientbase.engagement.channels import registry
 from clientbase.engagement.models import MessageTemplate
+
+CHANNEL_NAMES = dict(Channel.choices)
 
 
 def _editor(request: HttpRequest) -> Actor:
@@ -46,7 +49,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
     actor = _editor(request)
     template = get_object_or_404(MessageTemplate, pk=template_id) if template_id else None
-    context: dict[str, Any] = {"template": template, "fields": templating.FIELDS, "channels": sorted(registry()),
+    context: dict[str, Any] = {"template": template, "fields": templating.FIELDS, "channels": [(c, CHANNEL_NAMES.get(c, c)) for c in sorted(registry())],
                                "data": template.__dict__ if template else {"language": "ru", "channel": "email"}}
     if request.method == "POST":
         data = {k: request.POST.get(k, "") for k in ("key", "channel", "language", "subject", "body")}

@@ -88,7 +88,7 @@ def test_card_shows_messages_with_reasons_and_retention() -> None:
     assert "Messages &amp; tasks" in page or "Messages & tasks" in page
     assert "refused: email: no address" in page
     assert "1,500" in page  # 10% of 15,000 ₽
-    assert retention.budget(customer) == (150_000, "10% of predicted lifetime value 15,000 ₽, probability active 40%")
+    assert retention.budget(customer) == (150_000, "10% of predicted lifetime value 15\u00a0000 ₽, probability active 40%")
 
 
 def test_churn_survey_and_manager_form() -> None:
