@@ -21,30 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fresh_db import pg_admin, prepare  # noqa: E402
+
 TARGET_SECONDS = 180
 TARGET_MB = 1024
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _prepare(db: str, workdir: Path) -> str | None:
-    """Point clientbase at a fresh database before Django starts; return the PG name to drop later."""
-    os.environ["CLIENTBASE_HOME"] = str(workdir)
-    os.environ.pop("CLIENTBASE_TESTING", None)
-    if db == "sqlite":
-        os.environ.pop("CLIENTBASE_DATABASE_URL", None)
-        os.environ["CLIENTBASE_SQLITE_PATH"] = str(workdir / "bench.sqlite3")
-        return None
-    name = f"cb_bench_demo_{os.getpid()}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/{name}"
-    return name
+    return prepare(db, workdir, "demo")
 
 
 def _run(size: int, seed: int, workdir: Path, stages: tuple[str, ...] | None) -> dict[str, Any]:
@@ -88,7 +73,7 @@ def main() -> int:
         result = _run(args.size, args.seed, workdir, None if args.all_stages else ("staff", "people", "companies"))
     finally:
         if pg_name:
-            _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(workdir, ignore_errors=True)
     # Linux reports KiB. The generator's worker process is a child: count both peaks (an upper bound).
     main_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -157,7 +157,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    from demo_scale import _pg_admin, _prepare
+    from fresh_db import pg_admin as _pg_admin
+    from fresh_db import prepare as _prepare
 
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-engagement-"))
     pg_name = _prepare(args.db, workdir)

@@ -14,7 +14,6 @@ Targets (issue 4): at least 10,000 rows/s, peak memory under 500 MB at any size.
 import argparse
 import csv
 import json
-import os
 import random
 import resource
 import shutil
@@ -24,9 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fresh_db import pg_admin, prepare  # noqa: E402
+
 TARGET_ROWS_PER_S = 10_000
 TARGET_MB = 500
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 SURNAMES = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков"]
 NAMES = ["Александр", "Дмитрий", "Максим", "Сергей", "Андрей", "Алексей", "Иван", "Артём", "Михаил"]
 CITIES = ["Москва", "Санкт-Петербург", "Казань", "Екатеринбург", "Новосибирск", ""]
@@ -74,24 +75,8 @@ def write_orders(path: Path, lines: int, customers: int, rng: random.Random) -> 
                 written += 1
 
 
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _prepare(db: str, workdir: Path) -> str | None:
-    os.environ["CLIENTBASE_HOME"] = str(workdir)
-    os.environ.pop("CLIENTBASE_TESTING", None)
-    if db == "sqlite":
-        os.environ.pop("CLIENTBASE_DATABASE_URL", None)
-        os.environ["CLIENTBASE_SQLITE_PATH"] = str(workdir / "bench.sqlite3")
-        return None
-    name = f"cb_bench_import_{os.getpid()}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/{name}"
-    return name
+    return prepare(db, workdir, "import")
 
 
 def _peak_mb() -> float:
@@ -149,7 +134,7 @@ def main() -> int:
         result = _import(workdir / "customers.csv", workdir / "orders.csv")
     finally:
         if pg_name:
-            _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(workdir, ignore_errors=True)
     peak = round(_peak_mb())
     slowest = min(result["customers"]["rows_per_s"], result["orders"]["rows_per_s"])

@@ -14,7 +14,6 @@ Targets (issue 3): >= 20,000 events/s on SQLite; >= 1/3 of the floor; API p99 < 
 
 import argparse
 import json
-import os
 import random
 import resource
 import shutil
@@ -25,29 +24,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fresh_db import pg_admin, prepare  # noqa: E402
+
 RECENT = 600
 FIRST_NAMES = ["Иван", "Анна", "Ольга", "Пётр", "Мария", "Сергей", "Елена", "Дмитрий"]
 
 
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def _prepare(db: str, workdir: Path) -> str | None:
-    os.environ["CLIENTBASE_HOME"] = str(workdir)
-    os.environ.pop("CLIENTBASE_TESTING", None)
-    if db == "sqlite":
-        os.environ.pop("CLIENTBASE_DATABASE_URL", None)
-        os.environ["CLIENTBASE_SQLITE_PATH"] = str(workdir / "bench.sqlite3")
-        return None
-    name = f"cb_bench_ingest_{os.getpid()}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    os.environ["CLIENTBASE_DATABASE_URL"] = f"{PG_SERVER}/{name}"
-    return name
+    return prepare(db, workdir, "ingest")
 
 
 class Generator:
@@ -207,7 +192,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result))
 

@@ -177,7 +177,8 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--lots", type=int, default=1_000_000)
     args = parser.parse_args()
-    from demo_scale import _pg_admin, _prepare
+    from fresh_db import pg_admin as _pg_admin
+    from fresh_db import prepare as _prepare
 
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-loyalty-"))
     pg_name = _prepare(args.db, workdir)

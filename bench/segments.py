@@ -26,7 +26,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 TODAY = dt.date(2026, 11, 20)
 
 # name -> (rule, hand-written SQL count with %(today)s-style parameters filled in below)
@@ -184,7 +183,8 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    from demo_scale import _pg_admin, _prepare
+    from fresh_db import pg_admin as _pg_admin
+    from fresh_db import prepare as _prepare
 
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-segments-"))
     pg_name = _prepare(args.db, workdir)
