@@ -115,8 +115,11 @@ def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Non
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY: psycopg's executemany interpolates and sends every row on its own.
-            with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            # COPY: psycopg's executemany interpolates and sends every row on its own. COPY goes through
+            # psycopg's own cursor, so its errors are wrapped here as Django's: callers catch IntegrityError
+            # (a concurrent writer stored the same event first) and must see it as one.
+            with connection.wrap_database_errors, \
+                    cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             return
