@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Q
@@ -325,28 +325,35 @@ def import_customers(path: Path, *, actor: Actor, mapping: dict[str, Any] | None
         batch: list[RowIn] = []
         for sheet, role, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
             if batch and batch[-1].sheet != sheet.name:
-                _flush(importer, batch, whole)  # the next sheet looks customers up by the keys stored here
+                flush(importer, batch, whole)  # the next sheet looks customers up by the keys stored here
                 batch = []
             result.rows += 1
             parsed = importer.parse(sheet, row, values, mapped, role)
             if parsed is not None:
                 batch.append(parsed)
             if len(batch) >= BATCH:
-                _flush(importer, batch, whole)
+                flush(importer, batch, whole)
                 progress(result.rows)
                 batch = []
         if batch:
-            _flush(importer, batch, whole)
+            flush(importer, batch, whole)
         progress(result.rows)
-        result.stored = not dry_run and not (mode == "all-or-nothing" and result.rejected_rows)
-        if whole and not result.stored:
-            transaction.set_rollback(True)
+        finish(result, dry_run=dry_run, mode=mode, whole=whole)
     return result
 
 
-def _flush(importer: Importer, batch: list[RowIn], whole: bool) -> None:
-    if whole:
+class Applies(Protocol):
+    def apply(self, batch: Any) -> Any: ...
+
+
+def flush(importer: Applies, batch: list[Any], whole: bool) -> None:
+    """Store one batch: inside the file's one transaction (all-or-nothing), else in a transaction of its own."""
+    with contextlib.nullcontext() if whole else transaction.atomic():
         importer.apply(batch)
-        return
-    with transaction.atomic():
-        importer.apply(batch)
+
+
+def finish(result: ImportResult, *, dry_run: bool, mode: str, whole: bool) -> None:
+    """Decide whether what was written stays; a dry run or a rejected row in all-or-nothing rolls it back."""
+    result.stored = not dry_run and not (mode == "all-or-nothing" and result.rejected_rows)
+    if whole and not result.stored:
+        transaction.set_rollback(True)

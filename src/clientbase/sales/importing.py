@@ -25,6 +25,8 @@ from clientbase.customers.importing import (
     MODES,
     ImportResult,
     Problem,
+    finish,
+    flush,
     identifier_owners,
     plan_sheets,
     sheet_rows,
@@ -184,18 +186,16 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
                     batch.append(done)
                 current = OrderRows(sheet.name, row, number)
                 if len(batch) >= BATCH:
-                    _flush(importer, batch, whole)
+                    flush(importer, batch, whole)
                     progress(result.rows)
                     batch = []
             importer.add_line(current, sheet, row, values, mapped)
         if current is not None and (done := importer.finish(current)):
             batch.append(done)
         if batch:
-            _flush(importer, batch, whole)
+            flush(importer, batch, whole)
         progress(result.rows)
-        result.stored = not dry_run and not (mode == "all-or-nothing" and result.rejected_rows)
-        if whole and not result.stored:
-            transaction.set_rollback(True)
+        finish(result, dry_run=dry_run, mode=mode, whole=whole)
     return result
 
 
@@ -212,11 +212,6 @@ def _order_number(values: list[Any], mapped: dict[int, str]) -> str:
             except columns.CellError:
                 return str(values[index])
     return ""
-
-
-def _flush(importer: OrderImporter, batch: list[OrderRows], whole: bool) -> None:
-    with contextlib.nullcontext() if whole else transaction.atomic():
-        importer.apply(batch)
 
 
 def run_uploaded_import(upload: Any, *, kind: str, mode: str, dry_run: bool, mapping_text: str,
