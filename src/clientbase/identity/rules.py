@@ -8,6 +8,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from clientbase.core.errors import DomainValidationError
 
+# Every identifier kind, in the order of identity.models.IdentifierKind (a test keeps the two equal).
+IDENTIFIER_KINDS = ("phone", "email", "card", "external", "telegram", "whatsapp", "viber", "vk", "instagram",
+                    "facebook")
 PHONE_LIKE_KINDS = frozenset({"phone", "whatsapp", "viber"})
 HANDLE_KINDS = frozenset({"telegram", "instagram", "facebook", "vk"})
 _HANDLE = re.compile(r"^[a-z0-9_.]{2,64}$")

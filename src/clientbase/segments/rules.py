@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clientbase.core.errors import DomainValidationError
+from clientbase.customers import rules as profile
+from clientbase.identity.rules import IDENTIFIER_KINDS
 
 TEXT_OPS = {"eq", "ne", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set"}
 NUMBER_OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "is_set", "is_not_set"}
@@ -34,14 +36,13 @@ OPS_BY_TYPE = {"text": TEXT_OPS, "number": NUMBER_OPS, "date": DATE_OPS, "dateti
 # Built-in fields: name -> (type, allowed choices or None). Stored in customers, sales figures,
 # analytics scores and loyalty accounts; segments/compiler.py says where each one lives.
 BUILTIN_FIELDS: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "kind": ("choice", ("person", "company")),
+    "kind": ("choice", profile.KINDS),
     "first_name": ("text", None), "last_name": ("text", None), "middle_name": ("text", None),
     "legal_name": ("text", None), "business_type": ("text", None),
     "city": ("text", None), "time_zone": ("text", None),
-    "gender": ("choice", ("", "female", "male")),
-    "family_status": ("choice", ("", "single", "partner", "married", "divorced", "widowed")),
-    "preferred_channel": ("choice", ("", "phone", "sms", "email", "telegram", "whatsapp", "viber", "vk",
-                                     "instagram", "facebook")),
+    "gender": ("choice", profile.GENDERS),
+    "family_status": ("choice", profile.FAMILY_STATUSES),
+    "preferred_channel": ("choice", ("", *profile.CHANNELS)),
     "birth_date": ("date", None), "age": ("number", None), "created_at": ("datetime", None),
     "figures.orders": ("number", None), "figures.abandoned": ("number", None),
     "figures.items": ("number", None), "figures.total_spend": ("number", None),
@@ -237,8 +238,7 @@ def _parse_special(rule: dict[str, Any], path: str) -> Special:
             raise fail(at, "Must be a tag name.")
         return Special(kind, {"tag": value.strip().lower()})
     if kind == "identifier":
-        kinds = ("phone", "email", "card", "external", "telegram", "whatsapp", "viber", "vk", "instagram",
-                 "facebook")
+        kinds = IDENTIFIER_KINDS
         if value not in kinds:
             raise fail(at, f"Must be one of {', '.join(kinds)}.")
         return Special(kind, {"kind": value})

@@ -141,3 +141,13 @@ def test_important_dates_and_company_contact_people() -> None:
     assert ContactPerson.objects.filter(company=company).count() == 1
     with pytest.raises(DomainValidationError):
         add_contact_person(person, company, role="director", actor=actor)
+
+
+def test_the_pure_choice_lists_are_the_models_choices() -> None:
+    from clientbase.customers import rules
+    from clientbase.customers.models import Channel, CustomerKind, FamilyStatus, Gender
+
+    assert tuple(Channel.values) == rules.CHANNELS
+    assert tuple(Gender.values) == rules.GENDERS
+    assert tuple(FamilyStatus.values) == rules.FAMILY_STATUSES
+    assert tuple(CustomerKind.values) == rules.KINDS

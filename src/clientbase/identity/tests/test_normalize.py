@@ -68,3 +68,10 @@ def test_cards_and_external_ids() -> None:
     with pytest.raises(DomainValidationError) as info:
         normalize("fax", "123")
     assert "fax" in info.value.errors[0].message
+
+
+def test_the_pure_list_of_kinds_is_the_models_list() -> None:
+    from clientbase.identity.models import IdentifierKind
+    from clientbase.identity.rules import IDENTIFIER_KINDS
+
+    assert tuple(IdentifierKind.values) == IDENTIFIER_KINDS
