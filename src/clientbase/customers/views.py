@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.actor import Actor
 from clientbase.access.models import Team
 from clientbase.core.errors import DomainValidationError, FieldError, NotFound, PermissionDenied
 from clientbase.customers import display, selectors, services
@@ -35,6 +35,7 @@ from clientbase.customers.models import (
 )
 from clientbase.identity import services as identity_services
 from clientbase.identity.models import IdentifierKind
+from clientbase.web.access import staff_actor
 from clientbase.web.cards import render_sections
 
 HISTORY_PAGE = 25
@@ -43,10 +44,7 @@ SEARCH_LIMIT = 50
 
 def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
     """The logged-in staff member as an Actor; 403 when their role lacks ``scope``."""
-    actor = actor_for_user(request.user, channel="web")
-    if not actor.has_scope(scope):
-        raise django_exceptions.PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": scope})
-    return actor
+    return staff_actor(request, scope)
 
 
 def _customer(actor: Actor, customer_id: int) -> Customer:

@@ -13,17 +13,18 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError, NotFound
 from clientbase.customers.models import Customer
 from clientbase.customers.selectors import access_customer
 from clientbase.engagement import contact, retention, selectors, services, tracking
 from clientbase.engagement.triggers import business_today
+from clientbase.web.access import staff_actor
 
 
 def _actor(request: HttpRequest) -> Actor:
-    return actor_for_user(request.user, channel="web")
+    return staff_actor(request)
 
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a session or a CSRF token.

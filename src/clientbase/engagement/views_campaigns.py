@@ -3,14 +3,13 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clientbase.access.actor import actor_for_user
 from clientbase.core.errors import DomainValidationError, NotFound
 from clientbase.engagement import campaigns
 from clientbase.engagement.models import Campaign, MessageTemplate
+from clientbase.web.access import staff_actor
 
 
 def _rub(kopecks: Any) -> str:
@@ -19,9 +18,7 @@ def _rub(kopecks: Any) -> str:
 
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    actor = actor_for_user(request.user, channel="web")
-    if not actor.has_scope("customers:write"):
-        raise DjangoPermissionDenied
+    actor = staff_actor(request, "customers:write")
     from clientbase.segments.models import Segment
 
     error = ""

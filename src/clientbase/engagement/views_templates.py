@@ -3,26 +3,23 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError, NotFound
 from clientbase.customers.models import Channel
 from clientbase.customers.selectors import access_customer
 from clientbase.engagement import rendering, services, templating
 from clientbase.engagement.channels import registry
 from clientbase.engagement.models import MessageTemplate
+from clientbase.web.access import staff_actor
 
 CHANNEL_NAMES = dict(Channel.choices)
 
 
 def _editor(request: HttpRequest) -> Actor:
-    actor = actor_for_user(request.user, channel="web")
-    if not actor.has_scope("customers:write"):
-        raise DjangoPermissionDenied
-    return actor
+    return staff_actor(request, "customers:write")
 
 
 def _preview(actor: Actor, template: MessageTemplate, raw_id: str) -> dict[str, Any]:

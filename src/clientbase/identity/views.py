@@ -8,19 +8,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError, NotFound, PermissionDenied
 from clientbase.customers.selectors import access_customer
 from clientbase.identity import selectors
 from clientbase.identity.models import Merge
 from clientbase.identity.reviews import resolve_review
 from clientbase.identity.unmerge import unmerge
+from clientbase.web.access import staff_actor
 
 REVIEWERS = frozenset({"admin", "marketer"})
 
 
 def _reviewer(request: HttpRequest) -> Actor:
-    actor = actor_for_user(request.user, channel="web")
+    actor = staff_actor(request)
     if actor.role not in REVIEWERS:
         raise PermissionDenied(_("Only admins and marketers decide merges."))
     return actor
@@ -59,7 +60,7 @@ def resolve(request: HttpRequest, review_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def undo_merge(request: HttpRequest, merge_id: int) -> HttpResponse:
-    actor = actor_for_user(request.user, channel="web")
+    actor = staff_actor(request)
     record = Merge.objects.filter(pk=merge_id).first()
     if record is None:
         return HttpResponse(status=404)

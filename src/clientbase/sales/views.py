@@ -3,16 +3,15 @@
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
-from clientbase.access.actor import actor_for_user
 from clientbase.core.errors import DomainValidationError
 from clientbase.customers.error_text import translate_error
+from clientbase.web.access import staff_actor
 
 # Fixed reasons the importers report, so the report table shows them from the catalogue
 # (translate_error looks a message up as it is; reasons with values go through its patterns).
@@ -36,11 +35,8 @@ IMPORT_REASONS = [
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
     """The form; its htmx POST runs the import and swaps in the report (the button shows it is working)."""
-    actor = actor_for_user(request.user, channel="web")
     kind = request.POST.get("kind", "customers")
-    needed = "orders:write" if kind == "orders" else "customers:write"
-    if not actor.has_scope(needed):
-        raise PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": needed})
+    actor = staff_actor(request, "orders:write" if kind == "orders" else "customers:write")
     if request.method == "GET":
         return render(request, "sales/import.html", {})
     from clientbase.sales.importing import run_uploaded_import

@@ -5,23 +5,20 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import exceptions as django_exceptions
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from clientbase.access.actor import Actor, actor_for_user
+from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError, NotFound
 from clientbase.segments import builder, selectors, services
 from clientbase.segments.models import Segment
+from clientbase.web.access import staff_actor
 
 
 def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
-    actor = actor_for_user(request.user, channel="web")
-    if not actor.has_scope(scope):
-        raise django_exceptions.PermissionDenied(_("Your role lacks the “%(scope)s” permission.") % {"scope": scope})
-    return actor
+    return staff_actor(request, scope)
 
 
 def _segment(segment_id: int) -> Segment:
