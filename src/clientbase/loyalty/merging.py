@@ -114,18 +114,34 @@ def recount_accounts(customer_ids: list[int]) -> None:
 
 
 def _carry_membership(customer_ids: list[int]) -> None:
-    """A survivor is registered wherever either side was (kept after an unmerge: registration is not undone)."""
-    from clientbase.customers.models import Customer
+    """A survivor is registered wherever either side was (kept after an unmerge: registration is not undone).
 
-    for customer in Customer.objects.filter(pk__in=customer_ids, merged_into__isnull=True):
-        absorbed = Customer.objects.filter(merged_into=customer).values("pk")
-        joined = (Account.objects.filter(customer_id__in=absorbed, enrolled_at__isnull=False)
-                  .values("program_id").annotate(first=Min("enrolled_at")).order_by())
-        for row in joined:
-            program = Program.objects.get(pk=row["program_id"])
-            account = ledger.lock_account(program, customer.pk)
-            if account.enrolled_at is None:
-                Account.objects.filter(pk=account.pk).update(enrolled_at=row["first"])
+    One grouped query over every survivor among ``customer_ids`` (a bulk ingest passes hundreds), accounts
+    locked in (survivor, program) order.
+    """
+    joined = (Account.objects.filter(customer__merged_into_id__in=customer_ids,
+                                     customer__merged_into__merged_into__isnull=True, enrolled_at__isnull=False)
+              .values("customer__merged_into_id", "program_id").annotate(first=Min("enrolled_at"))
+              .order_by("customer__merged_into_id", "program_id"))
+    for row in list(joined):
+        program = Program.objects.get(pk=row["program_id"])
+        survivor = row["customer__merged_into_id"]
+        assert survivor is not None  # the filter joins through it
+        account = ledger.lock_account(program, survivor)
+        if account.enrolled_at is None:
+            Account.objects.filter(pk=account.pk).update(enrolled_at=row["first"])
+
+
+def _has_loyalty(customer_ids: list[int]) -> bool:
+    """Whether any step of ``recount`` has a row to look at: an account, lot or entry of these customers,
+    or an account of a customer merged into one of them (``_carry_membership``)."""
+    for start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[start:start + 500]
+        if (Account.objects.filter(Q(customer_id__in=chunk) | Q(customer__merged_into_id__in=chunk)).exists()
+                or Lot.objects.filter(customer_id__in=chunk).exists()
+                or LedgerEntry.objects.filter(customer_id__in=chunk).exists()):
+            return True
+    return False
 
 
 def recount(customer_ids: list[int]) -> None:
@@ -133,6 +149,9 @@ def recount(customer_ids: list[int]) -> None:
     from clientbase.loyalty.gifts import credit_past_purchases
     from clientbase.loyalty.tiers import upgrade_if_qualified
 
+    if not _has_loyalty(list(customer_ids)):
+        # Channel-only profiles (most merges of a bulk ingest): every step below would find nothing.
+        return
     at = now()
     _follow_lots(customer_ids)
     _repair_crossings(customer_ids, at)

@@ -226,9 +226,24 @@ def _top(products: dict[int, tuple[int | None, int]], skus: dict[int, str],
 
 
 def recompute_customers(customer_ids: list[int]) -> None:
-    """Merge/unmerge hook (identity Participant.after_change): rebuild these customers' figures."""
+    """Merge/unmerge hook (identity Participant.after_change): rebuild these customers' figures.
+
+    A customer with no order, cart or stored figures row is skipped: its figures are zero before and
+    after, and a missing row reads as zero (as for every new profile). Most merges of a bulk ingest
+    join two channel-only profiles, so this saves a rebuild per merged pair.
+    """
     for chunk in _chunks(sorted(set(customer_ids)), 500):
-        write(compute(chunk))
+        with_sales = _with_sales(chunk)
+        if with_sales:
+            write(compute(with_sales))
+
+
+def _with_sales(customer_ids: list[int]) -> list[int]:
+    ids = set(Order.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True).distinct())
+    ids |= set(AbandonedCart.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+               .distinct())
+    ids |= set(CustomerFigures.objects.filter(pk__in=customer_ids).values_list("customer_id", flat=True))
+    return sorted(ids)
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
