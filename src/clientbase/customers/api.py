@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 
@@ -120,7 +121,8 @@ def customer_history(request: HttpRequest, customer_id: int, limit: int = Query(
     actor = require(request, "customers:read")
     changes = selectors.history(selectors.access_customer(actor, customer_id))
     if field:
-        changes = changes.filter(field=field)
+        # A "created" row (one per imported customer) holds the first value of every field it set.
+        changes = changes.filter(Q(field=field) | Q(field="created", new_value__has_key=field))
     return [change_out(c) for c in changes[:limit]]
 
 

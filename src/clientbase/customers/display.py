@@ -76,6 +76,14 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
+def change_text(field: str, value: Any, custom_labels: dict[str, str]) -> str:
+    """A history row's value as text; a ``created`` row holding the first values (an import writes one per
+    new customer) names each field by its label: "first name: Иван; Identifier: Phone: +79161234567"."""
+    if field == "created" and isinstance(value, dict):
+        return "; ".join(f"{field_label(key, custom_labels)}: {value_text(item)}" for key, item in value.items())
+    return value_text(value)
+
+
 def weekday_names(days: list[int]) -> list[str]:
     names = dict(WEEKDAYS)
     return [str(names[d]) for d in days if d in names]

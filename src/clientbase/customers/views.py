@@ -92,8 +92,9 @@ def history(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer(_actor(request), customer_id)
     page = Paginator(selectors.history(customer), HISTORY_PAGE).get_page(request.GET.get("page"))
     labels = dict(CustomFieldDefinition.objects.values_list("key", "label"))
-    rows = [{"change": c, "label": display.field_label(c.field, labels), "old": display.value_text(c.old_value),
-             "new": display.value_text(c.new_value), "channel": display.channel_label(c.channel)}
+    rows = [{"change": c, "label": display.field_label(c.field, labels),
+             "old": display.change_text(c.field, c.old_value, labels),
+             "new": display.change_text(c.field, c.new_value, labels), "channel": display.channel_label(c.channel)}
             for c in page.object_list]
     return render(request, "customers/_history.html", {"customer": customer, "page": page, "rows": rows})
 

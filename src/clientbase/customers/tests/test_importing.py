@@ -2,12 +2,16 @@
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 
 from clientbase.access.actor import SYSTEM
+from clientbase.access.tests.builders import make_token
 from clientbase.customers.importing import Problem, import_customers
 from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.tests.test_api import call
+from clientbase.customers.tests.test_views import logged_in
 from clientbase.identity.models import Identifier
 
 CLIENT_HEADER = ["Код", "Фамилия", "Имя", "Отчество", "Моб. телефон", "E-mail", "Дата рождения", "Город", "Пол",
@@ -70,6 +74,17 @@ def test_valid_rows_mode_reports_every_bad_cell_and_reimport_changes_nothing(tmp
     assert set(ivan.identifiers.values_list("kind", "value", "label")) == {
         ("external", "import:1", ""), ("external", "import:3", ""), ("phone", "+79161234567", ""),
         ("email", "ivan@mail.ru", ""), ("card", "12345678", ""), ("phone", "+79030001122", "рабочий")}
+    # One history row per new customer carries every first value and the file it came from.
+    created = ProfileChange.objects.get(customer=ivan, field="created")
+    assert (created.source, created.channel, created.old_value) == ("import:base.xlsx", SYSTEM.channel, None)
+    assert created.new_value == {
+        "last_name": "Петров", "first_name": "Иван", "middle_name": "Сергеевич", "birth_date": "1990-05-01",
+        "city": "Москва", "gender": "male", "notes": "тот же Иван",
+        "identifiers.external": ["import:1", "import:3"], "identifiers.phone": ["+79161234567"],
+        "identifiers.email": ["ivan@mail.ru"], "identifiers.card": ["12345678"]}
+    later = ProfileChange.objects.filter(customer=ivan).exclude(field="created")
+    assert set(later.values_list("field", "new_value", "source")) == {
+        ("identifiers.phone", "+79030001122", "import:base.xlsx")}  # the Phones sheet, after the customer
     olga = Customer.objects.get(identifiers__value="+79031112233")
     assert olga.birth_date == dt.date(1985, 7, 14)
     assert Identifier.objects.filter(value="contract:Д-17", label="2024-02-01").exists()
@@ -109,3 +124,19 @@ def test_cp1251_csv_with_english_headers_mapping_and_updates(tmp_path: Path) -> 
     result = import_customers(path, actor=SYSTEM, mapping=mapping)
     assert (result.created, result.unchanged) == (1, 1)
     assert Customer.objects.get(pk=customer.pk).birth_date == dt.date(1980, 12, 31)  # empty never erases
+
+
+def test_the_created_row_reads_field_by_field_on_the_card_and_in_the_api(tmp_path: Path, settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    path = tmp_path / "base.csv"
+    path.write_text("Фамилия;Имя;Телефон;Город\nИванов;Пётр;8 916 100-00-01;Тула\n", "utf-8")
+    import_customers(path, actor=SYSTEM)
+    customer = Customer.objects.get()
+    client = logged_in()
+    page = client.get(f"/customers/{customer.pk}/history/").content.decode()
+    assert "first name: Пётр" in page and "Identifier: Phone: +79161000001" in page and "import:base.csv" in page
+    token = make_token(role="admin")
+    status, rows = call("get", f"/customers/{customer.pk}/history?field=city", token)
+    assert status == 200 and [(r["field"], r["new_value"]["city"], r["source"]) for r in rows] == [
+        ("created", "Тула", "import:base.csv")]
+    assert call("get", f"/customers/{customer.pk}/history?field=notes", token)[1] == []
