@@ -127,8 +127,12 @@ class LedgerEntry(models.Model):
     """One append-only line. ``points`` moves the active balance, ``pending`` the pending one,
     ``owed`` the points a return could not take back (only where the account may go negative)."""
 
-    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="entries")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="loyalty_entries")
+    # No single-column indexes on program or customer: (program, operation_id) and (customer, program,
+    # created_at) below lead with them. A program_id index of its own tempted PostgreSQL, before its
+    # statistics caught up, to find an operation id by scanning every entry of the program.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="loyalty_entries",
+                                 db_index=False)
     kind = models.CharField(max_length=12, choices=EntryKind.choices)
     points = models.BigIntegerField(default=0)
     pending = models.BigIntegerField(default=0)

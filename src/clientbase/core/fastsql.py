@@ -1,0 +1,104 @@
+"""Single-row reads and writes for hot paths, without the ORM compiling SQL for every query.
+
+A till earning or spending points runs a handful of one-row statements per operation; Django's
+query compiler and ``Model.save`` cost about 0.25 ms of CPU each, several times the database's own
+work, and on a small server the CPU is what limits throughput. Here the SQL text of a statement is
+built once per model and shape, values are converted as ``core.fastinsert`` does (so they are stored
+exactly as the ORM would store them), and rows come back through the backend's own converters (so a
+datetime read from SQLite is aware, as from a QuerySet). Signals are not sent and no validation runs:
+callers are the service functions that own these tables.
+"""
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+from clientbase.core.fastinsert import _converter, _same
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@contextlib.contextmanager
+def _run(sql: str, params: Sequence[Any]) -> Iterator[Any]:
+    # Server-side prepared statements (psycopg's prepare=True) were measured too: slower here than
+    # Django's client-side binding for these one-row statements, so the ordinary cursor is used.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        yield cursor
+
+
+@functools.cache
+def _insert_plan(model: type[models.Model], vendor: str) -> tuple[str, list[models.Field[Any, Any]],
+                                                                   list[Callable[[Any], Any]]]:
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    assert model._meta.pk is not None
+    names = ", ".join(quote(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    pk = quote(str(model._meta.pk.column))
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks}) RETURNING {pk}"
+    return sql, fields, [_converter(f) for f in fields]
+
+
+def create[M: models.Model](obj: M) -> M:
+    """INSERT one instance (every concrete column, as ``save`` would) and set its primary key."""
+    sql, fields, convert = _insert_plan(type(obj), connection.vendor)
+    values = [c(f.pre_save(obj, True)) if c is not _same else f.pre_save(obj, True)
+              for f, c in zip(fields, convert, strict=True)]
+    with _run(sql, values) as cursor:
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+@functools.cache
+def _select_plan(model: type[models.Model], where: str, suffix: str, lock: bool,
+                 vendor: str) -> tuple[str, list[str], list[tuple[int, Any, list[Converter]]]]:
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    sql = f"SELECT {columns} FROM {quote(table)} WHERE {where} {suffix}".rstrip()
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, column, found))
+    return sql, [f.attname for f in fields], converters
+
+
+def fetch[M: models.Model](model: type[M], where: str, params: Sequence[Any], *, suffix: str = "",
+                           lock: bool = False) -> list[M]:
+    """Instances of ``model`` WHERE ``where`` (column names, ``%s`` placeholders), optionally locked
+    FOR UPDATE (a no-op on SQLite, whose IMMEDIATE transactions serialize writers); ``suffix`` may
+    add ORDER BY / LIMIT."""
+    sql, attnames, converters = _select_plan(model, where, suffix, lock, connection.vendor)
+    with _run(sql, list(params)) as cursor:
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        values = list(row)
+        for index, column, chain in converters:
+            for convert in chain:
+                values[index] = convert(values[index], column, connection)
+        found.append(model.from_db(connection.alias, attnames, values))
+    return found
+
+
+def fetch_one[M: models.Model](model: type[M], where: str, params: Sequence[Any], *,
+                               lock: bool = False) -> M | None:
+    rows = fetch(model, where, params, lock=lock)
+    return rows[0] if rows else None
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """One statement of hand-written SQL; returns the number of rows it changed."""
+    with _run(sql, list(params)) as cursor:
+        return int(cursor.rowcount)

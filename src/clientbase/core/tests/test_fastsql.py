@@ -1,0 +1,59 @@
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+
+from clientbase.core import fastsql
+from clientbase.customers.models import Customer
+from clientbase.loyalty.models import LedgerEntry, Lot, Program
+
+AT = dt.datetime(2026, 3, 29, 0, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+
+def _fields(obj: object) -> dict[str, object]:
+    values = model_to_dict(obj)  # type: ignore[arg-type]
+    values.pop("id")
+    return values
+
+
+@pytest.fixture
+def owner(db: None) -> tuple[Program, Customer]:
+    return Program.objects.create(name="Зёрна", slug="zerna"), Customer.objects.create(first_name="Анна")
+
+
+def test_create_stores_what_the_orm_stores(owner: tuple[Program, Customer]) -> None:
+    program, customer = owner
+    values = {"program": program, "customer": customer, "kind": "accrual", "points": 12, "operation_id": "op-1",
+              "basket": {"lines": [{"sku": "латте", "paid": 25000}]}, "created_at": AT}
+    ours = fastsql.create(LedgerEntry(**values))
+    assert ours.pk is not None and not ours._state.adding
+    theirs = LedgerEntry.objects.create(**{**values, "operation_id": "op-2"})
+    stored_ours = _fields(LedgerEntry.objects.get(pk=ours.pk))
+    stored_theirs = _fields(LedgerEntry.objects.get(pk=theirs.pk))
+    assert stored_ours == {**stored_theirs, "operation_id": "op-1"}
+    assert stored_ours["created_at"] == AT
+
+
+def test_fetch_reads_what_a_queryset_reads(owner: tuple[Program, Customer]) -> None:
+    program, customer = owner
+    lot = Lot.objects.create(program=program, customer=customer, points=10, remaining=7, active=False,
+                             expires_at=AT, created_at=AT)
+    found = fastsql.fetch(Lot, "customer_id = %s AND program_id = %s", (customer.pk, program.pk), lock=True)
+    assert [_fields(x) for x in found] == [_fields(Lot.objects.get(pk=lot.pk))]
+    assert found[0].expires_at == AT and found[0].expires_at.tzinfo is not None and found[0].active is False
+    assert fastsql.fetch_one(Lot, "id = %s", (lot.pk + 1,)) is None
+
+
+def test_execute_counts_rows_and_constraint_errors_are_djangos(owner: tuple[Program, Customer]) -> None:
+    program, customer = owner
+    lot = fastsql.create(Lot(program=program, customer=customer, points=5, remaining=5, created_at=AT))
+    assert fastsql.execute("UPDATE loyalty_lot SET remaining = remaining - %s WHERE id = %s AND remaining >= %s",
+                           (3, lot.pk, 3)) == 1
+    assert fastsql.execute("UPDATE loyalty_lot SET remaining = remaining - %s WHERE id = %s AND remaining >= %s",
+                           (3, lot.pk, 3)) == 0
+    fastsql.create(LedgerEntry(program=program, customer=customer, kind="bonus", operation_id="once", created_at=AT))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastsql.create(LedgerEntry(program=program, customer=customer, kind="bonus", operation_id="once",
+                                   created_at=AT))
+    assert LedgerEntry.objects.filter(operation_id="once").count() == 1
