@@ -17,6 +17,7 @@ BUILTIN_JUNK = frozenset({
 DEFAULT_CAP = 5
 DEFAULT_SINGLE_VALUED = frozenset({"card", "external"})
 _DIGITS = re.compile(r"\D")
+_DIGIT_KINDS = frozenset({"phone", "whatsapp", "viber", "card"})
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,13 @@ class Guards:
         text = raw.strip().lower()
         if text in BUILTIN_JUNK:
             return True
-        digits = _DIGITS.sub("", text)
-        # 0000000000, 1111111, 99-99-99: a single repeated digit is a placeholder, not a person.
-        if kind in {"phone", "whatsapp", "viber", "card"} and len(digits) >= 5 and len(set(digits)) == 1:
-            return True
+        if kind in _DIGIT_KINDS:
+            digits = _DIGITS.sub("", text)
+            # 0000000000, 1111111, 99-99-99: a single repeated digit is a placeholder, not a person.
+            if len(digits) >= 5 and len(set(digits)) == 1:
+                return True
+        if not self.patterns:
+            return False
         candidates = [text] if value is None else [text, value.lower()]
         return any((not k or k == kind) and any(p.fullmatch(c) for c in candidates) for k, p in self.patterns)
 

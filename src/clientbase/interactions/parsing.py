@@ -17,6 +17,10 @@ from clientbase.interactions.models import EventChannel
 
 MAX_BATCH = 10_000
 _TRAIT_EXCLUDED = {"kind"}
+# Django's Choices.values builds a new list on every access; parsing checks each event against these.
+_KINDS = frozenset(IdentifierKind.values)
+_CHANNELS = frozenset(EventChannel.values)
+_CONSENT_STATUSES = frozenset(ConsentStatus.values)
 
 
 @dataclass
@@ -86,7 +90,7 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
         return
     seen: set[str] = set()
     for kind, value in raw.items():
-        if kind not in IdentifierKind.values:
+        if kind not in _KINDS:
             errors.append(FieldError(f"identifiers.{kind}", f"Unknown identifier kind {kind!r}."))
             continue
         for position, (item, verified) in enumerate(_identifier_items(value)):
@@ -102,7 +106,7 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
             normalized = _normalize(kind, item, region)
             if isinstance(normalized, FieldError):
                 errors.append(FieldError(path, normalized.message))
-            elif guards.is_junk(kind, item, normalized):
+            elif guards.patterns and guards.is_junk(kind, item, normalized):  # the rest was checked above
                 event.junk.append(f"{kind}:{item}")
             elif f"{kind}:{normalized}" not in seen:
                 seen.add(f"{kind}:{normalized}")
@@ -135,7 +139,7 @@ def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
         errors.append(FieldError("consent", "Must be an object of channel to granted|denied|unsubscribed."))
         return {}
     for channel, status in raw.items():
-        if status not in ConsentStatus.values:
+        if status not in _CONSENT_STATUSES:
             errors.append(FieldError(f"consent.{channel}", f"Must be one of {', '.join(ConsentStatus.values)}."))
     return dict(raw)
 
@@ -148,7 +152,7 @@ def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEven
     source, external_id = _text(errors, raw, "source", 60), _text(errors, raw, "id", 120)
     event_type = _text(errors, raw, "type", 40)
     channel = raw.get("channel")
-    if channel not in EventChannel.values:
+    if channel not in _CHANNELS:
         errors.append(FieldError("channel", f"Must be one of {', '.join(EventChannel.values)}."))
     occurred = raw.get("occurred_at")
     occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else None
