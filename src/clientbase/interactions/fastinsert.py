@@ -1,4 +1,4 @@
-"""Bulk updates and inserts that return ids, for the ingest and merge paths.
+"""Bulk reads by long key lists, bulk updates and inserts that return ids, for the ingest and merge paths.
 
 ``bulk_update`` and ``bulk_create`` prepare every field of every row through the ORM; for thousands of
 merged or new profiles per batch that dominates. Plain inserts use ``clientbase.core.fastinsert``.
@@ -15,6 +15,29 @@ from clientbase.core.fastinsert import insert_rows, reserve_ids
 
 def _prepared(field: models.Field[Any, Any], value: Any) -> Any:
     return field.get_db_prep_save(value, connection)
+
+
+def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any] = (), *,
+              chunk: int = 2000) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` where ``column`` is one of ``values``; ``sql`` marks the test with ``{match}``
+    and takes ``params`` before it, e.g. ``"SELECT value, customer_id FROM t WHERE kind = %s AND {match}"``.
+
+    PostgreSQL gets ``column = ANY(%s)`` with one array: psycopg splits long query text in Python on
+    every call, so thousands of ``IN`` placeholders cost more than the lookup. SQLite gets ``IN`` lists
+    of ``chunk`` values.
+    """
+    if not values:
+        return []
+    rows: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql.format(match=f"{column} = ANY(%s)"), [*params, list(values)])
+            return list(cursor.fetchall())
+        for start in range(0, len(values), chunk):
+            part = values[start:start + chunk]
+            cursor.execute(sql.format(match=f"{column} IN ({', '.join(['%s'] * len(part))})"), [*params, *part])
+            rows.extend(cursor.fetchall())
+    return rows
 
 
 def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -18,6 +18,7 @@ from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.identity.guards import Guards
 from clientbase.identity.services import load_guards, lock_identity
+from clientbase.interactions.fastinsert import select_in
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event
@@ -70,10 +71,10 @@ def _mark_duplicates(events: list[ParsedEvent], results: list[EventResult]) -> l
         by_source.setdefault(event.source, set()).add(event.external_id)
     stored: dict[tuple[str, str], int] = {}
     for source, ids in by_source.items():
-        id_list = sorted(ids)
-        for start in range(0, len(id_list), 2000):
-            rows = Event.objects.filter(source=source, external_id__in=id_list[start:start + 2000])
-            stored.update({(source, x): c for x, c in rows.values_list("external_id", "customer_id")})
+        # Walks the (source, external_id) unique index.
+        rows = select_in(f"SELECT external_id, customer_id FROM {Event._meta.db_table} WHERE source = %s AND {{match}}",
+                         "external_id", sorted(ids), [source])
+        stored.update({(source, x): c for x, c in rows})
     fresh: list[ParsedEvent] = []
     seen: dict[tuple[str, str], int] = {}
     for event in events:

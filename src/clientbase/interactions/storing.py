@@ -5,12 +5,8 @@ value someone already stored. New customers and trait fills are written in bulk,
 ProfileChange history rows ``create_customer``/``update_customer`` write (source = the event channel).
 """
 
-import operator
 from collections import Counter
-from functools import reduce
 from typing import TYPE_CHECKING, Any
-
-from django.db.models import Count, Q
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
@@ -22,7 +18,7 @@ from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
-from clientbase.interactions.fastinsert import insert_returning_ids, update_rows
+from clientbase.interactions.fastinsert import insert_returning_ids, select_in, update_rows
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import ParsedEvent
@@ -48,30 +44,27 @@ def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
     by_kind: dict[str, set[str]] = {}
     for identifier in (i for e in events for i in e.identifiers):
         by_kind.setdefault(identifier.kind, set()).add(identifier.value)
+    identifiers, reviews = Identifier._meta.db_table, ReviewCase._meta.db_table
     owner: dict[str, int] = {}
-    lookups = [Q(kind=kind, value__in=chunk) for kind, values in by_kind.items() for chunk in _chunks(sorted(values))]
-    for start in range(0, len(lookups), 20):
+    for kind, values in by_kind.items():
         # kind and value together, so each lookup walks the (kind, value) unique index.
-        condition = reduce(operator.or_, lookups[start:start + 20])
-        for kind, value, customer_id in Identifier.objects.filter(condition).values_list("kind", "value",
-                                                                                         "customer_id"):
-            owner[f"{kind}:{value}"] = customer_id
+        rows = select_in(f"SELECT value, customer_id FROM {identifiers} WHERE kind = %s AND {{match}}", "value",
+                         sorted(values), [kind])
+        owner.update({f"{kind}:{value}": customer_id for value, customer_id in rows})
     customers = sorted(set(owner.values()))
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
     reviewed: set[frozenset[int]] = set()
-    for chunk in _chunks(customers):
-        rows = (Identifier.objects.filter(customer_id__in=chunk).values_list("customer_id", "kind", "verified")
-                .annotate(n=Count("pk")))
-        for customer_id, kind, is_verified, n in rows:
-            counts[customer_id][kind] += n
-            if is_verified and kind in guards.single_valued:
-                verified[customer_id].add(kind)
+    rows = select_in(f"SELECT customer_id, kind, verified, COUNT(*) FROM {identifiers} WHERE {{match}} "
+                     "GROUP BY customer_id, kind, verified", "customer_id", customers)
+    for customer_id, kind, is_verified, n in rows:
+        counts[customer_id][kind] += n
+        if is_verified and kind in guards.single_valued:
+            verified[customer_id].add(kind)
     if len(customers) > 1:  # a review needs two customers
-        for chunk in _chunks(customers):
-            for a, b in (ReviewCase.objects.filter(customer_a_id__in=chunk)
-                         .exclude(status=ReviewStatus.MERGED).values_list("customer_a_id", "customer_b_id")):
-                reviewed.add(frozenset((a, b)))
+        rows = select_in(f"SELECT customer_a_id, customer_b_id FROM {reviews} WHERE status <> %s AND {{match}}",
+                         "customer_a_id", customers, [ReviewStatus.MERGED.value])
+        reviewed.update(frozenset((a, b)) for a, b in rows)
     return KnownState(owner, counts, verified, reviewed)
 
 
