@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -111,14 +112,42 @@ def throughput(program_id: int, ids: list[int], clients: int, ops: int) -> dict[
 
     connections.close_all()
     context = multiprocessing.get_context("fork")
+    server_before, clients_before = _server_cpu(), _children_cpu()
     started = time.perf_counter()
     with context.Pool(clients) as pool:
         results = pool.map(_client, [(program_id, ids, ops, seed) for seed in range(clients)])
     seconds = time.perf_counter() - started
+    server_cpu, client_cpu = _server_cpu() - server_before, _children_cpu() - clients_before
     done = sum(e + s + r for e, s, r in results)
     return {"clients": clients, "operations": done, "seconds": round(seconds, 2),
             "ops_per_s": round(done / seconds, 1), "accruals": sum(r[0] for r in results),
-            "redemptions": sum(r[1] for r in results), "refused": sum(r[2] for r in results)}
+            "redemptions": sum(r[1] for r in results), "refused": sum(r[2] for r in results),
+            "client_cpu_ms_per_op": round(client_cpu * 1000 / done, 3),
+            "server_cpu_ms_per_op": round(server_cpu * 1000 / done, 3) if server_cpu else None}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu() -> float:
+    """CPU seconds used so far by the local PostgreSQL server's processes (0 when it is not on this machine).
+
+    With the clients' own CPU this gives the work per operation, which does not depend on what else the
+    machine is doing, unlike operations per second on a shared machine."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = text.partition(") ")
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            # utime, stime, and cutime/cstime: the postmaster's reaped backends (the clients' exit with them)
+            total += sum(int(x) for x in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _load_lots(program_id: int, ids: list[int], lots: int) -> float:
@@ -201,6 +230,8 @@ def main() -> int:
     print(f"\n{'measure':<40}{'value':>14}")
     for label, value in (("clients (processes)", ops["clients"]), ("operations", ops["operations"]),
                          ("accrual+redemption ops/s", ops["ops_per_s"]), ("refused redemptions", ops["refused"]),
+                         ("CPU ms per op, clients", ops["client_cpu_ms_per_op"]),
+                         ("CPU ms per op, database server", ops["server_cpu_ms_per_op"]),
                          ("lots expired", exp["expired_lots"]), ("expiry job, s", exp["expire_s"]),
                          ("expired lots/s", exp["lots_per_s"]), ("audit after, s", exp["audit_s"]),
                          ("audit drift", exp["drift"])):

@@ -19,7 +19,7 @@ from django.db.utils import IntegrityError
 from django.utils.translation import gettext_noop
 
 from clientbase.core import fastsql
-from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
+from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, Program
 from clientbase.loyalty.rules import LotView, take_from_lots
 
 
@@ -51,10 +51,10 @@ def existing(program: Program, operation_id: str | None) -> LedgerEntry | None:
 def spendable_lots(account: Account, *, exclude: int | None = None) -> list[LotView]:
     """Active lots with points left, locked, in spending order: soonest expiry first, never-expiring last."""
     # The partial index loyalty_lot_spend_order (customer, program, expires_at WHERE remaining > 0) serves this.
-    lots = fastsql.fetch(Lot, "customer_id = %s AND program_id = %s AND active AND remaining > 0",
-                         (account.customer_id, account.program_id), suffix="ORDER BY expires_at IS NULL, expires_at, id",
-                         lock=True)
-    return [LotView(lot.pk, lot.remaining) for lot in lots if lot.pk != exclude]
+    found = fastsql.rows("SELECT id, remaining FROM loyalty_lot WHERE customer_id = %s AND program_id = %s AND active"
+                         " AND remaining > 0 ORDER BY expires_at IS NULL, expires_at, id" + fastsql.for_update(),
+                         (account.customer_id, account.program_id))
+    return [LotView(lot_id, remaining) for lot_id, remaining in found if lot_id != exclude]
 
 
 def new_lot(account: Account, points: int, *, at: datetime, active: bool = True,
@@ -72,8 +72,8 @@ def _consume(entry: LedgerEntry, taken: Iterable[tuple[int, int]], restores: dic
                                   (points, lot_id, points, points))
         if changed != 1:
             raise LedgerBroken(f"lot {lot_id} cannot give {points} points")
-        fastsql.create(LotConsumption(entry=entry, lot_id=lot_id, points=points,
-                                      restores_id=(restores or {}).get(lot_id)))
+        fastsql.execute("INSERT INTO loyalty_lotconsumption (entry_id, lot_id, points, restores_id)"
+                        " VALUES (%s, %s, %s, %s)", (entry.pk, lot_id, points, (restores or {}).get(lot_id)))
 
 
 def post(account: Account, kind: str, *, at: datetime, points: int = 0, pending: int = 0, owed: int = 0,
