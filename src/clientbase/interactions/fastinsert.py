@@ -58,48 +58,14 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
             cursor.executemany(sql, prepared)
 
 
-def insert_returning_ids(model: type[models.Model], rows: Sequence[dict[str, Any]], *, chunk: int = 400) -> list[int]:
+def insert_returning_ids(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert rows given as {attname: value} over the model's defaults; return their ids in order.
 
-    Default values are prepared once per call (``bulk_create`` prepares every field of every row),
-    so creating thousands of profiles from a few traits each stays cheap. On PostgreSQL the ids come
-    from the table's sequence and the rows go in with ``COPY``: psycopg splits the text of a
-    multi-row ``INSERT … RETURNING`` in Python on every call (tens of thousands of placeholders),
-    which made it ten times slower than the insert itself.
+    The ids are reserved first and the rows go in through ``core.fastinsert`` (``COPY`` on PostgreSQL,
+    one prepared ``executemany`` on SQLite). A multi-row ``INSERT … RETURNING`` carried some 15,000
+    placeholders per statement, and both psycopg and Django's SQLite wrapper rewrite such long query
+    text in Python on every call: on PostgreSQL that took ten times as long as the insert itself.
     """
-    if connection.vendor == "postgresql":
-        return _copy_returning_ids(model, rows)
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    template = model()
-    at = connection.ops.adapt_datetimefield_value(now())
-    defaults: dict[str, Any] = {}
-    for field in fields:
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            defaults[field.attname] = at
-        else:
-            defaults[field.attname] = _prepared(field, getattr(template, field.attname))
-    by_attname = {f.attname: f for f in fields}
-    quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) VALUES "
-    one = f"({', '.join(['%s'] * len(fields))})"
-    ids: list[int] = []
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        params: list[Any] = []
-        for row in part:
-            values = dict(defaults)
-            values.update({k: _prepared(by_attname[k], v) for k, v in row.items()})
-            params.extend(values[f.attname] for f in fields)
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([one] * len(part)) + f" RETURNING {quote(str(meta.pk.column))}",  # type: ignore[union-attr]
-                           params)
-            ids.extend(r[0] for r in cursor.fetchall())
-    return ids
-
-
-def _copy_returning_ids(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> list[int]:
-    """PostgreSQL: ids from the sequence (safe with concurrent writers), rows by ``COPY``."""
     if not rows:
         return []
     meta = model._meta
@@ -108,8 +74,24 @@ def _copy_returning_ids(model: type[models.Model], rows: Sequence[dict[str, Any]
     at = now()
     defaults = {f.attname: at if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
                 else getattr(template, f.attname) for f in fields}
-    ids = reserve_ids(model, len(rows))
-    columns = [str(meta.pk.attname), *(f.attname for f in fields)]  # type: ignore[union-attr]
+    ids = _reserve_ids(model, len(rows))
+    columns = [str(meta.pk.attname), *defaults]  # type: ignore[union-attr]
     insert_rows(model, columns, [(pk, *(row.get(name, default) for name, default in defaults.items()))
                                  for pk, row in zip(ids, rows, strict=True)])
     return ids
+
+
+def _reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """PostgreSQL: from the table's sequence, safe with concurrent writers. SQLite: after both the highest
+    id ever handed out (``sqlite_sequence``: Django's tables are AUTOINCREMENT, so an id of a deleted row
+    is never reused) and the highest present; the IMMEDIATE transaction holds the write lock."""
+    if connection.vendor == "postgresql":
+        return reserve_ids(model, count)
+    if not connection.in_atomic_block:
+        raise RuntimeError("ids can only be reserved inside a transaction")
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                       f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))", [table])
+        start = int(cursor.fetchone()[0]) + 1
+    return list(range(start, start + count))
