@@ -215,6 +215,22 @@ def money(value: Any) -> int:
     return int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
 
 
+_DOTTED_MOMENT = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})(?: ([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2}))?)?")
+
+
+def _dotted_moment(raw: str) -> dt.datetime | None:
+    """``DD.MM.YYYY[ HH:MM[:SS]]`` as strptime reads it, without strptime (a tenth of an order import's
+    time); None when it is not that or not a real moment, and strptime decides."""
+    match = _DOTTED_MOMENT.fullmatch(raw)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second = (int(part) if part else 0 for part in match.groups())
+    try:
+        return dt.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+
+
 def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
     """An order time: an Excel date/time cell, ``DD.MM.YYYY[ HH:MM]`` or ISO; local to ``tz`` if naive."""
     if isinstance(value, dt.datetime):
@@ -223,6 +239,9 @@ def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
         parsed = dt.datetime.combine(value, dt.time())
     elif isinstance(value, str) and value.strip():
         raw = value.strip()
+        dotted = _dotted_moment(raw)
+        if dotted is not None:
+            return dotted.replace(tzinfo=tz)
         for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
             try:
                 parsed = dt.datetime.strptime(raw, fmt)

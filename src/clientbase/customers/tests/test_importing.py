@@ -140,3 +140,31 @@ def test_the_created_row_reads_field_by_field_on_the_card_and_in_the_api(tmp_pat
     assert status == 200 and [(r["field"], r["new_value"]["city"], r["source"]) for r in rows] == [
         ("created", "Тула", "import:base.csv")]
     assert call("get", f"/customers/{customer.pk}/history?field=notes", token)[1] == []
+
+
+def test_order_moments_read_as_strptime_reads_them() -> None:
+    # import_columns.moment skips strptime for DD.MM.YYYY[ HH:MM[:SS]]; it must agree with it everywhere.
+    from clientbase.customers import import_columns as columns
+
+    def by_strptime(raw: str) -> dt.datetime | None:
+        for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
+            try:
+                return dt.datetime.strptime(raw, fmt).replace(tzinfo=dt.UTC)
+            except ValueError:
+                continue
+        return None
+
+    days = ["1.3.2025", "01.03.2025", "29.02.2024", "29.02.2025", "31.04.2025", "00.01.2025", "32.01.2025",
+            "01.13.2025", "01.00.2025", "01.01.0000", "1.1.99999"]
+    times = ["", " 9:05", " 09:30", " 23:59:59", " 24:00", " 12:60", " 0:0:0", " 12:00:60", " 12:00:61", "  09:30",
+             " 9:5", " 123:00", " 12:00:"]
+    for raw in (day + time for day in days for time in times):
+        expected = by_strptime(raw)
+        try:
+            got: dt.datetime | None = columns.moment(raw, dt.UTC)
+        except columns.CellError:
+            got = None
+        if expected is not None or got is None:
+            assert got == expected, raw
+        else:  # strptime refuses, fromisoformat may still read it: whatever it is, not the fast path's answer
+            assert columns._dotted_moment(raw) is None, raw

@@ -82,3 +82,30 @@ def test_import_page_shows_the_report(client: Any) -> None:
     page = client.post("/sales/import/", {"file": upload, "kind": "customers"}, HTTP_HX_REQUEST="true")
     text = page.content.decode()
     assert page.status_code == 200 and "не телефон" in text and "Nothing was stored." in text
+
+
+def test_figures_after_imports_in_many_batches_equal_a_recomputation(tmp_path: Path, monkeypatch: Any) -> None:
+    # Batches of 2 orders: a customer's orders land in several batches, on top of orders and a return
+    # that arrived the ordinary way, and same-day orders share a visit day across batches.
+    from clientbase.sales import importing, services
+    from clientbase.sales.tests.builders import make_order
+
+    monkeypatch.setattr(importing, "BATCH", 2)
+    ivan, olga = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    earlier = make_order(customer=ivan, at=dt.datetime(2025, 3, 1, 7, 0, tzinfo=dt.UTC))
+    services.record_return(earlier, number="R-1", lines=None, source="pos")
+    rows = ["Номер заказа;Дата;Телефон;Артикул;Категория;Количество;Цена;Себестоимость;Скидка"]
+    for n in range(9):
+        phone = "+79161234567" if n % 3 else "+79031112233"
+        day = f"{1 + n % 4:02d}.03.2025 {9 + n}:15"
+        rows += [f"C-{n};{day};{phone};LATTE-M;coffee;{1 + n % 2};250;80;{n}",
+                 f"C-{n};;;BEANS-{n % 2};beans;1;990,50;400;0"]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", "utf-8")
+    result = import_orders(path, mode="valid-rows")
+    assert (result.created, result.rejected_rows) == (9, 0)
+    assert list(figures.drift([ivan.pk, olga.pk])) == []
+    ivan_figures = CustomerFigures.objects.get(pk=ivan.pk)
+    assert (ivan_figures.orders, ivan_figures.returns, ivan_figures.first_purchase_at) == (
+        7, 1, dt.datetime(2025, 3, 1, 7, 0, tzinfo=dt.UTC))
+    assert ivan_figures.favourite_products[0] == {"sku": "LATTE-M", "quantity": 2 + 9}
