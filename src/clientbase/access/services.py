@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clientbase.access import rules
 from clientbase.access.models import ApiToken, Role, StaffProfile, Team
+from clientbase.core import fastsql
 from clientbase.core.errors import DomainValidationError
 
 TOKEN_PREFIX = "cb_"
@@ -55,10 +56,21 @@ def issue_token(user: AbstractUser | User, *, name: str = "default", scopes: lis
 
 def authenticate_token(plain: str) -> ApiToken | None:
     """Return the live token for this text and stamp its last use; None when unknown or revoked."""
-    token = (ApiToken.objects.select_related("user", "user__staff")
-             .filter(digest=digest(plain), revoked_at__isnull=True, user__is_active=True).first())
-    if token is None:
+    # Every API request runs this: one hand-written join instead of the ORM's select_related, whose SQL
+    # compilation was a third of the CPU of a single-event POST.
+    user_model = get_user_model()
+    found = fastsql.fetch_joined(
+        [(ApiToken, "t"), (user_model, "u"), (StaffProfile, "s")],
+        f"FROM {ApiToken._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.id = t.user_id"
+        f" LEFT JOIN {StaffProfile._meta.db_table} s ON s.user_id = u.id"
+        " WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active", [digest(plain)])
+    if not found:
         return None
+    token, user, staff = found[0]
+    assert isinstance(token, ApiToken) and user is not None
+    # Fill the relation caches as select_related would (a missing profile is cached as None, not re-queried).
+    user_model._meta.get_field("staff").set_cached_value(user, staff)  # type: ignore[union-attr]
+    ApiToken._meta.get_field("user").set_cached_value(token, user)  # type: ignore[union-attr]
     now = timezone.now()
     # Stamp at most once a minute: a busy integration must not turn every read into a write.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

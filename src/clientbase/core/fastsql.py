@@ -87,23 +87,36 @@ def create[M: models.Model](obj: M) -> M:
     return obj
 
 
-@functools.cache
-def _select_plan(model: type[models.Model], where: str, suffix: str, lock: bool,
-                 vendor: str) -> tuple[str, list[str], list[tuple[int, Any, list[Converter]]]]:
+Plan = tuple[int, list[str], list[tuple[int, Any, list[Converter]]]]  # width, attnames, converters by index
+
+
+def _columns(model: type[models.Model], alias: str) -> tuple[str, Plan]:
+    """``alias.col, …`` for every concrete field, and how to turn a row slice back into an instance."""
     quote = connection.ops.quote_name
-    table = model._meta.db_table
     fields = list(model._meta.concrete_fields)
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    sql = f"SELECT {columns} FROM {quote(table)} WHERE {where} {suffix}".rstrip()
-    if lock:
-        sql += for_update()
     converters = []
     for index, field in enumerate(fields):
-        column = field.get_col(table)
+        column = field.get_col(alias)
         found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
         if found:
             converters.append((index, column, found))
-    return sql, [f.attname for f in fields], converters
+    columns = ", ".join(f"{quote(alias)}.{quote(str(f.column))}" for f in fields)
+    return columns, (len(fields), [f.attname for f in fields], converters)
+
+
+def _instance[M: models.Model](model: type[M], plan: Plan, values: list[Any]) -> M:
+    for index, column, chain in plan[2]:
+        for convert in chain:
+            values[index] = convert(values[index], column, connection)
+    return model.from_db(connection.alias, plan[1], values)
+
+
+@functools.cache
+def _select_plan(model: type[models.Model], where: str, suffix: str, lock: bool, vendor: str) -> tuple[str, Plan]:
+    table = model._meta.db_table
+    columns, plan = _columns(model, table)
+    sql = f"SELECT {columns} FROM {connection.ops.quote_name(table)} WHERE {where} {suffix}".rstrip()
+    return sql + (for_update() if lock else ""), plan
 
 
 def fetch[M: models.Model](model: type[M], where: str, params: Sequence[Any], *, suffix: str = "",
@@ -111,16 +124,35 @@ def fetch[M: models.Model](model: type[M], where: str, params: Sequence[Any], *,
     """Instances of ``model`` WHERE ``where`` (column names, ``%s`` placeholders), optionally locked
     FOR UPDATE (a no-op on SQLite, whose IMMEDIATE transactions serialize writers); ``suffix`` may
     add ORDER BY / LIMIT."""
-    sql, attnames, converters = _select_plan(model, where, suffix, lock, connection.vendor)
+    sql, plan = _select_plan(model, where, suffix, lock, connection.vendor)
+    with _run(sql, list(params)) as cursor:
+        return [_instance(model, plan, list(row)) for row in cursor.fetchall()]
+
+
+@functools.cache
+def _joined_plan(parts: tuple[tuple[type[models.Model], str], ...], tail: str, vendor: str) -> tuple[str, list[Plan]]:
+    selected = [_columns(model, alias) for model, alias in parts]
+    return f"SELECT {', '.join(c for c, _ in selected)} {tail}", [plan for _, plan in selected]
+
+
+def fetch_joined(parts: Sequence[tuple[type[models.Model], str]], tail: str,
+                 params: Sequence[Any]) -> list[tuple[models.Model | None, ...]]:
+    """One joined query giving an instance of each model per row (None where an outer join found none).
+
+    ``parts``: (model, alias) pairs; ``tail``: ``FROM … JOIN … WHERE …`` naming the tables by those aliases.
+    """
+    sql, plans = _joined_plan(tuple(parts), tail, connection.vendor)
     with _run(sql, list(params)) as cursor:
         rows = cursor.fetchall()
     found = []
     for row in rows:
-        values = list(row)
-        for index, column, chain in converters:
-            for convert in chain:
-                values[index] = convert(values[index], column, connection)
-        found.append(model.from_db(connection.alias, attnames, values))
+        values, start, instances = list(row), 0, []
+        for (model, _), plan in zip(parts, plans, strict=True):
+            chunk = values[start:start + plan[0]]
+            start += plan[0]
+            instances.append(None if chunk[plan[1].index(model._meta.pk.attname)] is None
+                             else _instance(model, plan, chunk))
+        found.append(tuple(instances))
     return found
 
 
