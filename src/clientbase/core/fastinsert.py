@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -60,7 +61,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
             from psycopg.types.json import Jsonb
 
             return lambda v: None if v is None else Jsonb(v)
-        return lambda v: None if v is None else json.dumps(v)
+        return _json_text
     if isinstance(field, models.DateTimeField) and not postgres:
         # Django keeps SQLite datetimes as naive UTC text.
         return _naive_utc_text
@@ -75,6 +76,22 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
 def _naive_utc_text(value: dt.datetime | None) -> str | None:
     """Cached because an import stamps thousands of rows with the same moment."""
     return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _json_text(value: Any) -> str | None:
+    """``json.dumps(value)`` (what Django stores on SQLite), with the values most rows carry (nothing,
+    an empty object or list, a plain text) answered without the encoder's per-call overhead: an ingest
+    converts several JSON values for each of its rows."""
+    if value is None:
+        return None
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)  # what json.dumps does for a str (ensure_ascii)
+    if kind is dict and not value:
+        return "{}"
+    if kind is list and not value:
+        return "[]"
+    return json.dumps(value)
 
 
 def _same(value: Any) -> Any:
