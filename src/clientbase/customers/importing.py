@@ -19,15 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 
 from clientbase.access.actor import Actor
 from clientbase.core import fastinsert
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
-from clientbase.core.text import search_key
 from clientbase.customers import import_columns as columns
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import to_json
@@ -35,6 +33,7 @@ from clientbase.identity.models import Identifier
 from clientbase.identity.rules import normalize
 
 BATCH = 2000
+OWNER_CHUNK = 5000  # values per identifier lookup, well under SQLite's and PostgreSQL's parameter limits
 ROLE_ORDER = ("customers", "phones", "contracts")
 MODES = ("all-or-nothing", "valid-rows")
 HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id", "channel",
@@ -230,8 +229,9 @@ class Importer:
         rows = []
         for ref, fields in new_fields.items():
             profile = [fields.get(name, None if name == "birth_date" else "") for name in PROFILE_FIELDS]
-            names = profile[:3]  # last, first, middle
-            rows.append((ids[ref], team_id, self.actor.user_id, search_key(*names), at, at, *profile))
+            key = columns.name_key(fields.get("last_name", ""), fields.get("first_name", ""),
+                                   fields.get("middle_name", ""))
+            rows.append((ids[ref], team_id, self.actor.user_id, key, at, at, *profile))
         fastinsert.insert_rows(Customer, ("id", "team_id", "owner_id", "search_key", "created_at", "updated_at",
                                           *PROFILE_FIELDS), rows)
         return ids
@@ -252,7 +252,7 @@ class Importer:
                 setattr(customer, key, value)
             if diff:
                 touched |= set(diff)
-                customer.search_key = search_key(customer.last_name, customer.first_name, customer.middle_name)
+                customer.search_key = columns.name_key(customer.last_name, customer.first_name, customer.middle_name)
                 changed.append(customer)
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(touched), "search_key"])
@@ -261,16 +261,22 @@ class Importer:
 
 
 def identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Customer ids holding these (kind, value) identifiers, in one query that uses the (kind, value) index."""
+    """Customer ids holding these (kind, value) identifiers, in queries that use the (kind, value) index.
+
+    Plain SQL: the ORM prepares each value of a long IN list on its own, a tenth of an import's time."""
     by_kind: dict[str, list[str]] = {}
     for kind, value in pairs:
         by_kind.setdefault(kind, []).append(value)
-    if not by_kind:
-        return {}
-    condition = Q()
-    for kind, values in by_kind.items():
-        condition |= Q(kind=kind, value__in=values)
-    return {(k, v): c for k, v, c in Identifier.objects.filter(condition).values_list("kind", "value", "customer_id")}
+    table = connection.ops.quote_name(Identifier._meta.db_table)
+    found: dict[tuple[str, str], int] = {}
+    with connection.cursor() as cursor:
+        for kind, values in by_kind.items():
+            for start in range(0, len(values), OWNER_CHUNK):
+                chunk = values[start:start + OWNER_CHUNK]
+                cursor.execute(f"SELECT value, customer_id FROM {table} WHERE kind = %s AND value IN "
+                               f"({', '.join(['%s'] * len(chunk))})", [kind, *chunk])
+                found.update(((kind, value), customer_id) for value, customer_id in cursor.fetchall())
+    return found
 
 
 def _shown(value: Any) -> str:
