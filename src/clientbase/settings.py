@@ -106,7 +106,7 @@ else:
     HOME.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "clientbase.core.sqlite_backend",  # queued writers: see its docstring
             "NAME": os.environ.get("CLIENTBASE_SQLITE_PATH", str(HOME / "clientbase.sqlite3")),
             "OPTIONS": {
                 # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers
