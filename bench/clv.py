@@ -212,7 +212,7 @@ def main() -> None:
         _child(side, Path(data), Path(out))
         return
     # The machine is shared: the load average says how much the timings were squeezed by others.
-    report: dict[str, Any] = {"benchmark": "clv", "cores": os.cpu_count(), "load_before": os.getloadavg()[0], "sizes": []}
+    report: dict[str, Any] = {"bench": "clv", "cores": os.cpu_count(), "load_before": os.getloadavg()[0], "sizes": []}
     with tempfile.TemporaryDirectory(prefix="clv-bench-") as tmp:
         workdir = Path(tmp)
         rows = []

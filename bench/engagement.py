@@ -171,8 +171,7 @@ def main() -> int:
             connections.close_all()
             _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         shutil.rmtree(workdir, ignore_errors=True)
-    result["db"] = args.db
-    print(json.dumps(result, ensure_ascii=False))
+    print(json.dumps({"bench": "engagement", "db": args.db, **result}, ensure_ascii=False))
     return 0
 
 
