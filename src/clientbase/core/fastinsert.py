@@ -48,9 +48,18 @@ def insert(objects: Sequence[models.Model], *, with_ids: bool = False) -> None:
             obj.pk = pk
     keyed = objects[0].pk is not None
     fields = [f for f in model._meta.concrete_fields if keyed or not f.primary_key]
-    convert = [(f, _converter(f)) for f in fields]
+    convert = [(f, _row_converter(f)) for f in fields]
     rows: list[tuple[Any, ...]] = [tuple(c(f.pre_save(obj, True)) for f, c in convert) for obj in objects]
     _execute(model._meta.db_table, [str(f.column) for f in fields], rows)
+
+
+def _row_converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """The conversion for rows this module writes. JSON goes as text on both engines: ``COPY``'s text
+    format hands PostgreSQL the characters to parse as jsonb, so the shortcuts of ``_json_text`` apply
+    there too (``_converter``, for bound parameters, keeps the Jsonb wrapper)."""
+    if isinstance(field, models.JSONField):
+        return _json_text
+    return _converter(field)
 
 
 def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
@@ -79,7 +88,7 @@ def _naive_utc_text(value: dt.datetime | None) -> str | None:
 
 
 def _json_text(value: Any) -> str | None:
-    """``json.dumps(value)`` (what Django stores on SQLite), with the values most rows carry (nothing,
+    """``json.dumps(value)`` (what Django stores on SQLite, and PostgreSQL parses), with the values most rows carry (nothing,
     an empty object or list, a plain text) answered without the encoder's per-call overhead: an ingest
     converts several JSON values for each of its rows."""
     if value is None:
@@ -104,7 +113,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in columns]
-    convert = [_converter(f) for f in fields]
+    convert = [_row_converter(f) for f in fields]
     rest = [f for f in meta.concrete_fields if f.attname not in columns and not f.primary_key]
     defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in rest)
     # Most columns need no conversion: a converter call per value was a third of an import's time.
