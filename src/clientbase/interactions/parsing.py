@@ -29,10 +29,11 @@ class CarriedIdentifier:
     value: str
     raw: str
     verified: bool
+    # "kind:value", computed once: resolution and storing look it up several times per identifier.
+    key: str = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.kind}:{self.value}"
+    def __post_init__(self) -> None:
+        self.key = f"{self.kind}:{self.value}"
 
 
 @dataclass
@@ -52,6 +53,10 @@ class ParsedEvent:
 
 def _text(errors: list[FieldError], raw: dict[str, Any], key: str, max_length: int) -> str:
     value = raw.get(key)
+    if type(value) is str:  # the usual case, answered before the general checks below
+        text = value.strip()
+        if text and len(text) <= max_length:
+            return text
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         errors.append(FieldError(key, "This field is required (a non-empty text)."))
         return ""
@@ -71,6 +76,8 @@ def _normalize(kind: str, raw: str, region: str) -> str | FieldError:
 
 def _identifier_items(value: Any) -> list[tuple[Any, bool]]:
     """``"x"``, ``["x", "y"]``, ``{"value": "x", "verified": true}`` or a list of those."""
+    if type(value) is str:
+        return [(value, False)]
     items = value if isinstance(value, list) else [value]
     result = []
     for item in items:
@@ -108,8 +115,8 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
                 errors.append(FieldError(path, normalized.message))
             elif guards.patterns and guards.is_junk(kind, item, normalized):  # the rest was checked above
                 event.junk.append(f"{kind}:{item}")
-            elif f"{kind}:{normalized}" not in seen:
-                seen.add(f"{kind}:{normalized}")
+            elif (key := f"{kind}:{normalized}") not in seen:
+                seen.add(key)
                 event.identifiers.append(CarriedIdentifier(kind, normalized, item[:254], verified))
 
 
