@@ -41,10 +41,11 @@ def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any
 
 
 def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """``UPDATE … SET columns WHERE pk`` per row with executemany; each row is (pk, *values).
+    """``UPDATE … SET columns WHERE pk`` for each row (pk, *values); each pk at most once per call.
 
     ``bulk_update`` writes one CASE expression per column over all rows, which grows quadratically
-    in the SQL it builds; one small statement per row, prepared once, is far cheaper.
+    in the SQL it builds. SQLite: one small statement per row, prepared once (executemany). PostgreSQL:
+    one statement over arrays, where a pk given twice would be updated from either row.
     """
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
