@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -182,16 +182,23 @@ def compute(customer_ids: list[int]) -> dict[int, Computed]:
 def _stored(customer_ids: list[int]) -> dict[int, Computed]:
     result = {cid: Computed(figures=_blank() | {"visit_days": 0}) for cid in customer_ids}
     keys = list(_blank()) + ["visit_days"]
-    for row in CustomerFigures.objects.filter(pk__in=customer_ids).values("customer_id", *keys):
+    for row in _of_customers(CustomerFigures.objects.all(), customer_ids).values("customer_id", *keys):
         result[row.pop("customer_id")].figures = row
-    days = CustomerVisitDay.objects.filter(customer_id__in=customer_ids)
+    days = _of_customers(CustomerVisitDay.objects.all(), customer_ids)
     for cid, day, orders in days.values_list("customer_id", "day", "orders"):
         result[cid].visit_days[day] = orders
-    counts = CustomerProductCount.objects.filter(customer_id__in=customer_ids, quantity__gt=0)
+    counts = _of_customers(CustomerProductCount.objects.filter(quantity__gt=0), customer_ids)
     for cid, product_id, category_id, quantity in counts.values_list("customer_id", "product_id", "category_id",
                                                                      "quantity"):
         result[cid].products[product_id] = (category_id, quantity)
     return result
+
+
+def _of_customers[Row: models.Model](queryset: QuerySet[Row], customer_ids: list[int]) -> QuerySet[Row]:
+    """``queryset`` narrowed to these customers (the three tables call the column ``customer_id``) with the
+    ids written into the SQL: the ORM prepared each value of a 1,000-long IN list on its own, which cost
+    an order import more than the query. Integers only, so nothing can be injected."""
+    return queryset.extra(where=[f"customer_id IN ({', '.join(str(int(cid)) for cid in customer_ids)})"])
 
 
 @dataclass
