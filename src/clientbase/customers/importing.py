@@ -273,8 +273,8 @@ def identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]
         for kind, values in by_kind.items():
             for start in range(0, len(values), OWNER_CHUNK):
                 chunk = values[start:start + OWNER_CHUNK]
-                cursor.execute(f"SELECT value, customer_id FROM {table} WHERE kind = %s AND value IN "
-                               f"({', '.join(['%s'] * len(chunk))})", [kind, *chunk])
+                among, params = fastinsert.any_of("value", chunk)
+                cursor.execute(f"SELECT value, customer_id FROM {table} WHERE kind = %s AND {among}", [kind, *params])
                 found.update(((kind, value), customer_id) for value, customer_id in cursor.fetchall())
     return found
 

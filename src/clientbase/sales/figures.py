@@ -195,10 +195,11 @@ def _stored(customer_ids: list[int]) -> dict[int, Computed]:
 
 
 def _of_customers[Row: models.Model](queryset: QuerySet[Row], customer_ids: list[int]) -> QuerySet[Row]:
-    """``queryset`` narrowed to these customers (the three tables call the column ``customer_id``) with the
-    ids written into the SQL: the ORM prepared each value of a 1,000-long IN list on its own, which cost
-    an order import more than the query. Integers only, so nothing can be injected."""
-    return queryset.extra(where=[f"customer_id IN ({', '.join(str(int(cid)) for cid in customer_ids)})"])
+    """``queryset`` narrowed to these customers (the three tables call the column ``customer_id``) without
+    the ORM's IN lookup, which prepared each of a 1,000-long list's values on its own and cost an order
+    import more than the query (``fastinsert.any_of``: one array parameter on PostgreSQL)."""
+    among, params = fastinsert.any_of("customer_id", customer_ids)
+    return queryset.extra(where=[among], params=params)
 
 
 @dataclass
@@ -278,9 +279,9 @@ def _delete_rows_of(model: type[models.Model], customer_ids: list[int]) -> None:
     if not customer_ids:
         return
     table = connection.ops.quote_name(model._meta.db_table)
+    among, params = fastinsert.any_of("customer_id", customer_ids)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE customer_id IN ({', '.join(['%s'] * len(customer_ids))})",
-                       customer_ids)
+        cursor.execute(f"DELETE FROM {table} WHERE {among}", params)
 
 
 def _top(products: dict[int, tuple[int | None, int]], skus: dict[int, str],
