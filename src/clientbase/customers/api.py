@@ -121,7 +121,7 @@ def customer_history(request: HttpRequest, customer_id: int, limit: int = Query(
     actor = require(request, "customers:read")
     changes = selectors.history(selectors.access_customer(actor, customer_id))
     if field:
-        # A "created" row (one per imported customer) holds the first value of every field it set.
+        # A "created" row (one per customer an import or an event created) holds every first value it set.
         changes = changes.filter(Q(field=field) | Q(field="created", new_value__has_key=field))
     return [change_out(c) for c in changes[:limit]]
 

@@ -1,8 +1,9 @@
 """Writing one resolved group of events: merges, new customers, identifiers, events, consents, traits.
 
 Traits follow one rule (docs/identity.md): they fill empty profile fields and never overwrite a
-value someone already stored. New customers and trait fills are written in bulk, with the same
-ProfileChange history rows ``create_customer``/``update_customer`` write (source = the event channel).
+value someone already stored. New customers and trait fills are written in bulk, with ProfileChange
+history rows (source = the event channel): one ``created`` row per new customer, as an import writes,
+and the per-field rows ``update_customer`` writes for everything later.
 """
 
 from collections import Counter
@@ -86,25 +87,44 @@ def _execute_merges(plan: Plan, by_index: dict[int, ParsedEvent], results: "list
         results[index].merges.append({"merge_id": merge.pk, "survivor": survivor, "absorbed": absorbed})
 
 
-def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> dict[int, int]:
-    """Create the new customers (virtual roots) with their first traits; returns ref -> id."""
-    roots = [r for r in plan.new_refs if plan.find(r) == r]
-    values: dict[int, dict[str, Any]] = {r: {} for r in roots}
-    channels: dict[int, dict[str, str]] = {r: {} for r in roots}
+def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> tuple[dict[int, int], set[int]]:
+    """Create the new customers (virtual roots) with their first traits; returns ref -> id and the
+    indexes of the events that created them.
+
+    History reads as if the events had come one by one: the event that creates a customer writes one
+    ``created`` row holding the traits and identifiers it brought (source = its channel) where a row per
+    field and identifier took three or more; traits that later events of the batch fill get per-field
+    rows, as for a customer that existed before (their identifiers get theirs in ``_store_identifiers``)."""
+    values: dict[int, dict[str, Any]] = {r: {} for r in plan.new_refs if plan.find(r) == r}
+    opening: dict[int, ParsedEvent] = {}
+    first: dict[int, dict[str, Any]] = {}
+    later: list[tuple[int, str, Any, str]] = []  # (ref, field, value, channel)
     for event in events:
         ref = plan.find(plan.targets[event.index])
-        if ref in values:
-            for key in _fill(values[ref], event.traits):
-                channels[ref][key] = event.channel
-    rows = [{**values[ref], "search_key": search_key(*(values[ref].get(f, "") for f in _NAME_FIELDS))}
-            for ref in roots]
-    ids = insert_returning_ids(Customer, rows)
+        if ref not in values:
+            continue
+        filled = _fill(values[ref], event.traits)
+        if ref not in opening:
+            opening[ref] = event
+            first[ref] = {key: to_json(value) for key, value in filled.items()}
+        else:
+            later.extend((ref, key, value, event.channel) for key, value in filled.items())
+    openers = {event.index: ref for ref, event in opening.items()}
+    for identifier, _, index in plan.new_identifiers:
+        if index in openers:
+            first[openers[index]].setdefault(f"identifiers.{identifier.kind}", []).append(identifier.value)
+    roots = list(values)
+    ids = dict(zip(roots, insert_returning_ids(Customer, [
+        {**values[ref], "search_key": search_key(*(values[ref].get(f, "") for f in _NAME_FIELDS))}
+        for ref in roots]), strict=True))
     at = now()
     token_id = actor.token.pk if actor.token else None
     insert_rows(ProfileChange, _HISTORY_COLUMNS, [
-        (pk, key, None, to_json(value), actor.user_id, token_id, actor.channel, channels[ref][key], at)
-        for ref, pk in zip(roots, ids, strict=True) for key, value in values[ref].items()])
-    return dict(zip(roots, ids, strict=True))
+        *((ids[ref], "created", None, first[ref], actor.user_id, token_id, actor.channel, opening[ref].channel, at)
+          for ref in roots),
+        *((ids[ref], key, None, to_json(value), actor.user_id, token_id, actor.channel, channel, at)
+          for ref, key, value, channel in later)])
+    return ids, set(openers)
 
 
 def _enrich_existing(plan: Plan, events: list[ParsedEvent], actor: Actor) -> None:
@@ -145,7 +165,10 @@ def _open_reviews(plan: Plan, real: dict[int, int], by_index: dict[int, ParsedEv
         results[index].review_id = case.pk
 
 
-def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], actor: Actor) -> None:
+def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], openers: set[int],
+                       actor: Actor) -> None:
+    """Attach the new identifiers; each gets a history row unless its event created the customer (the
+    ``created`` row lists it)."""
     at = now()
     token_id = actor.token.pk if actor.token else None
     identifiers = [(real(ref), i.kind, i.value, i.raw, i.verified, "", by_index[index].channel, at)
@@ -153,7 +176,7 @@ def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], 
     insert_rows(Identifier, _IDENTIFIER_COLUMNS, identifiers)
     insert_rows(ProfileChange, _HISTORY_COLUMNS, [
         (row[0], f"identifiers.{row[1]}", None, row[2], actor.user_id, token_id, actor.channel, row[6], at)
-        for row in identifiers])
+        for row, (_, _, index) in zip(identifiers, plan.new_identifiers, strict=True) if index not in openers])
 
 
 def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
@@ -174,14 +197,14 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
     by_index = {e.index: e for e in events}
     plan = resolve(events, _known_state(events, guards), guards)
     _execute_merges(plan, by_index, results, actor)
-    created = _create_customers(plan, events, actor)
+    created, openers = _create_customers(plan, events, actor)
 
     def real(ref: int) -> int:
         root = plan.find(ref)
         return root if root > 0 else created[root]
 
     _enrich_existing(plan, events, actor)
-    _store_identifiers(plan, real, by_index, actor)
+    _store_identifiers(plan, real, by_index, openers, actor)
     customer_ids = [real(plan.targets[e.index]) for e in events]
     stored = _store_events(events, customer_ids)
     Consent.objects.bulk_create(

@@ -14,9 +14,11 @@ def test_unknown_identifiers_create_a_customer_with_traits_and_history() -> None
     assert customer.first_name == "Иван" and str(customer.birth_date) == "1990-05-01"
     assert sorted(customer.identifiers.values_list("kind", "value")) == [
         ("email", "ivan@mail.ru"), ("phone", "+79161234567")]
-    sources = set(ProfileChange.objects.filter(customer=customer).values_list("field", "source"))
-    assert sources == {("first_name", "pos"), ("birth_date", "pos"), ("identifiers.phone", "pos"),
-                       ("identifiers.email", "pos")}
+    # The event that creates a customer writes one "created" row with every first value and its channel.
+    [created] = ProfileChange.objects.filter(customer=customer)
+    assert (created.field, created.old_value, created.source) == ("created", None, "pos")
+    assert created.new_value == {"first_name": "Иван", "birth_date": "1990-05-01",
+                                 "identifiers.phone": ["+79161234567"], "identifiers.email": ["ivan@mail.ru"]}
     assert Event.objects.get().identifiers == ["phone:+79161234567", "email:ivan@mail.ru"]
 
 
@@ -66,3 +68,26 @@ def test_batch_resolves_like_one_by_one() -> None:
     report = ingest(*events)
     assert len({r.customer_id for r in report.results}) == 1
     assert Customer.objects.filter(merged_into__isnull=True).count() == 1
+
+
+def test_later_events_of_the_batch_write_per_field_history_as_one_by_one() -> None:
+    def history(customer_id: int | None) -> list[tuple[str, object, str]]:
+        assert customer_id is not None
+        rows = ProfileChange.objects.filter(customer_id=customer_id).order_by("id")
+        return [(r.field, r.new_value, r.source) for r in rows]
+
+    def events(phone: str) -> list[dict[str, object]]:
+        return [make_event(identifiers={"phone": phone}, traits={"first_name": "Иван"}, channel="pos"),
+                make_event(identifiers={"phone": phone, "email": f"{phone[-4:]}@x.ru"},
+                           traits={"first_name": "Ваня", "city": "Тула"}, channel="telegram")]
+
+    in_batch = ingest(*events("+79161234567")).results[0].customer_id
+    one, two = events("+79167654321")
+    one_by_one = ingest(one).results[0].customer_id
+    ingest(two)
+    assert history(in_batch) == [
+        ("created", {"first_name": "Иван", "identifiers.phone": ["+79161234567"]}, "pos"),
+        ("city", "Тула", "telegram"), ("identifiers.email", "4567@x.ru", "telegram")]
+    assert history(one_by_one) == [
+        ("created", {"first_name": "Иван", "identifiers.phone": ["+79167654321"]}, "pos"),
+        ("city", "Тула", "telegram"), ("identifiers.email", "4321@x.ru", "telegram")]
