@@ -21,7 +21,7 @@ from django.db.models import Avg, Count, Max, QuerySet
 from clientbase.access.actor import Actor
 from clientbase.analytics import aggregates, loaders
 from clientbase.analytics.scores import CustomerScore, ModelRun
-from clientbase.customers.selectors import access_customer, visible_customers
+from clientbase.customers.selectors import access_customer, visible
 from clientbase.sales.models import CustomerFigures, Order
 
 AGE_BANDS = ((0, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"), (55, 200, "55+"))
@@ -33,7 +33,7 @@ def score_for(actor: Actor, customer_id: int) -> CustomerScore | None:
 
 
 def scores(actor: Actor, *, segment: str | None = None) -> QuerySet[CustomerScore]:
-    queryset = CustomerScore.objects.filter(customer__in=visible_customers(actor))
+    queryset = CustomerScore.objects.filter(visible(actor, "customer__"))
     if segment:
         queryset = queryset.filter(segment=segment)
     return queryset.order_by("-clv", "customer_id")
@@ -155,7 +155,7 @@ def portrait(today: dt.date | None = None) -> dict[str, Any]:
 
 def profitability_ranking(actor: Actor, *, limit: int = 20) -> list[dict[str, Any]]:
     """The most profitable visible customers (revenue minus cost, discounts, service), with their scores."""
-    rows = (CustomerFigures.objects.filter(customer__in=visible_customers(actor), orders__gt=0)
+    rows = (CustomerFigures.objects.filter(visible(actor, "customer__"), orders__gt=0)
             .select_related("customer", "customer__score").order_by("-profit", "customer_id")[:limit])
     ranking = []
     for figures in rows:

@@ -15,14 +15,24 @@ from clientbase.identity.models import Identifier
 SEARCH_CANDIDATES = 20_000
 
 
-def visible_customers(actor: Actor) -> QuerySet[Customer]:
-    """Customers ``actor`` may see. A manager sees only their team's; the check is here, once."""
-    queryset = Customer.objects.all()
+def visible(actor: Actor, path: str = "") -> Q:
+    """The visibility rule (R9.1), the one place it lives: a manager sees only their team's customers.
+
+    ``path`` reaches a customer from another model (``"customer__"`` on orders, tasks, scores), so the
+    rule becomes a join condition, not an ``IN (SELECT id FROM every customer)`` subquery: for an actor
+    who sees everyone it is no condition at all (two such subqueries on one query made SQLite compare
+    every customer with every customer on the review queue).
+    """
     if actor.sees_all:
-        return queryset
+        return Q()
     if actor.team_id is None:
-        return queryset.none()
-    return queryset.filter(team_id=actor.team_id)
+        return Q(pk__in=[])
+    return Q(**{f"{path}team_id": actor.team_id})
+
+
+def visible_customers(actor: Actor) -> QuerySet[Customer]:
+    """Customers ``actor`` may see (``visible``)."""
+    return Customer.objects.filter(visible(actor))
 
 
 def access_customer(actor: Actor, customer_id: int) -> Customer:

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Customer
-from clientbase.customers.selectors import visible_customers
+from clientbase.customers.selectors import visible
 from clientbase.engagement.models import Message, Task, TaskKind, TaskStatus
 
 # Kinds that belong on a calendar (they happen at a time with someone), as opposed to reminders.
@@ -20,7 +20,7 @@ def _zone() -> ZoneInfo:
 
 
 def visible_tasks(actor: Actor) -> QuerySet[Task]:
-    return Task.objects.filter(customer__in=visible_customers(actor)).select_related("customer", "assignee")
+    return Task.objects.filter(visible(actor, "customer__")).select_related("customer", "assignee")
 
 
 def my_day(actor: Actor, day: date) -> dict[str, list[Task]]:

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Customer
-from clientbase.customers.selectors import visible_customers
+from clientbase.customers.selectors import visible
 from clientbase.identity.models import Merge, ReviewCase, ReviewStatus
 
 
@@ -16,6 +16,5 @@ def merge_history(customer: Customer) -> QuerySet[Merge]:
 
 def review_queue(actor: Actor, *, status: str = ReviewStatus.OPEN) -> QuerySet[ReviewCase]:
     """Cases whose both customers the actor may see."""
-    visible = visible_customers(actor).values("pk")
-    return (ReviewCase.objects.filter(status=status, customer_a__in=visible, customer_b__in=visible)
+    return (ReviewCase.objects.filter(visible(actor, "customer_a__"), visible(actor, "customer_b__"), status=status)
             .select_related("customer_a", "customer_b").order_by("created_at", "pk"))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import TableWriter
-from clientbase.customers.selectors import visible_customers
+from clientbase.customers.selectors import visible, visible_customers
 from clientbase.sales.models import CustomerFigures, OrderLine
 
 KINDS = ("customers", "orders", "figures")
@@ -50,7 +50,7 @@ def customer_rows(actor: Actor) -> Iterator[list[Any]]:
 def order_rows(actor: Actor) -> Iterator[list[Any]]:
     yield ["order", "source", "customer_id", "placed_at", "status", "payment_status", "store", "sku", "product",
            "quantity", "price", "cost", "discount", "reward"]
-    lines = (OrderLine.objects.filter(order__customer__in=visible_customers(actor))
+    lines = (OrderLine.objects.filter(visible(actor, "order__customer__"))
              .select_related("order", "product").order_by("order_id", "id"))
     for line in lines.iterator(chunk_size=CHUNK):
         order = line.order
@@ -67,7 +67,7 @@ FIGURE_COLUMNS = ("orders", "abandoned", "items", *FIGURE_MONEY[:4], "returns", 
 
 def figure_rows(actor: Actor) -> Iterator[list[Any]]:
     yield ["customer_id", *FIGURE_COLUMNS, "favourite_products", "favourite_categories"]
-    rows = CustomerFigures.objects.filter(customer__in=visible_customers(actor)).order_by("pk")
+    rows = CustomerFigures.objects.filter(visible(actor, "customer__")).order_by("pk")
     for row in rows.iterator(chunk_size=CHUNK):
         values = []
         for name in FIGURE_COLUMNS:

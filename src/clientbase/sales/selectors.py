@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from clientbase.access.actor import Actor
 from clientbase.core.errors import NotFound
-from clientbase.customers.selectors import visible_customers
+from clientbase.customers.selectors import visible
 from clientbase.sales.models import CustomerFigures, Order, OrderLine, Product
 
 
@@ -15,11 +15,11 @@ def orders_with_lines() -> QuerySet[Order]:
 
 
 def visible_orders(actor: Actor) -> QuerySet[Order]:
-    return Order.objects.filter(customer__in=visible_customers(actor))
+    return Order.objects.filter(visible(actor, "customer__"))
 
 
 def access_order(actor: Actor, order_id: int) -> Order:
-    order = orders_with_lines().filter(pk=order_id, customer__in=visible_customers(actor)).first()
+    order = orders_with_lines().filter(visible(actor, "customer__"), pk=order_id).first()
     if order is None:
         raise NotFound(f"Order #{order_id}")
     return order

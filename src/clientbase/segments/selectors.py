@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from clientbase.access.actor import Actor
 from clientbase.core.errors import NotFound
 from clientbase.customers.models import Customer
-from clientbase.customers.selectors import visible_customers
+from clientbase.customers.selectors import visible, visible_customers
 from clientbase.segments import services
 from clientbase.segments.models import Segment, SegmentMembership
 
@@ -17,9 +17,7 @@ from clientbase.segments.models import Segment, SegmentMembership
 def matching(actor: Actor, rule: Any, *, at: dt.datetime | None = None) -> QuerySet[Customer]:
     """Customers the actor may see that match ``rule`` now (live, not materialised)."""
     node = services.parse_rule(rule)
-    visible = visible_customers(actor).values("pk")
-    return services.rule_queryset(node, at=at).filter(pk__in=visible) if not actor.sees_all \
-        else services.rule_queryset(node, at=at)
+    return services.rule_queryset(node, at=at).filter(visible(actor))
 
 
 def count(actor: Actor, rule: Any) -> int:

@@ -34,3 +34,22 @@ def test_review_queue_list_and_resolve() -> None:
     b.refresh_from_db()
     assert b.merged_into_id is not None
     assert ReviewCase.objects.get().status == "merged"
+
+
+def test_review_queue_shows_a_team_only_cases_between_its_own_customers() -> None:
+    from django.utils import timezone
+
+    from clientbase.access.actor import Actor
+    from clientbase.access.models import Team
+    from clientbase.identity.selectors import review_queue
+
+    north, south = Team.objects.create(name="North"), Team.objects.create(name="South")
+    a = make_customer(phone="+79161234567", team_id=north.pk)
+    b = make_customer(phone="+79031112233", team_id=north.pk)
+    c = make_customer(phone="+79035556677", team_id=south.pk)
+    ours = ReviewCase.objects.create(customer_a=a, customer_b=b, reason="cards", created_at=timezone.now())
+    ReviewCase.objects.create(customer_a=a, customer_b=c, reason="cards", created_at=timezone.now())
+    manager = Actor(user=None, role="manager", team_id=north.pk)
+    assert [case.pk for case in review_queue(manager)] == [ours.pk]
+    assert review_queue(Actor(user=None, role="manager", team_id=None)).count() == 0
+    assert review_queue(Actor(user=None, role="admin")).count() == 2
