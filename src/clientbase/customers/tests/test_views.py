@@ -81,6 +81,22 @@ def test_search_filters_by_tag_and_city() -> None:
     assert "Иванов Иван" in body and "Иванова" not in body
 
 
+def test_search_results_come_in_pages_of_fifty() -> None:
+    from clientbase.customers.views import SEARCH_LIMIT
+
+    for n in range(SEARCH_LIMIT + 3):
+        make_customer(phone=f"+7916{n:07d}", last_name=f"Сидоров{n:03d}", first_name="Пётр", tags=["beans"])
+    client = logged_in()
+    first = client.get("/customers/", {"tag": "beans"}, HTTP_HX_REQUEST="true").content.decode()
+    second = client.get("/customers/", {"tag": "beans", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    names = re.compile(r"Сидоров(\d{3})")
+    assert sorted(set(names.findall(first))) == [f"{n:03d}" for n in range(SEARCH_LIMIT)]
+    assert sorted(set(names.findall(second))) == [f"{n:03d}" for n in range(SEARCH_LIMIT, SEARCH_LIMIT + 3)]
+    assert "page=2" in first and "page=3" not in second and "page=1" in second
+    ranked = client.get("/customers/", {"q": "Сидоров", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert len(set(names.findall(ranked))) == 3
+
+
 def test_card_shows_every_section_and_history() -> None:
     define_custom_field({"key": "shoe_size", "label": "Размер обуви", "type": "number"})
     customer = make_customer(birth_date="1990-05-01", city="Тверь", tags=["vip"], custom={"shoe_size": 42},
