@@ -88,12 +88,12 @@ def test_search_results_come_in_pages_of_fifty() -> None:
         make_customer(phone=f"+7916{n:07d}", last_name=f"Сидоров{n:03d}", first_name="Пётр", tags=["beans"])
     client = logged_in()
     first = client.get("/customers/", {"tag": "beans"}, HTTP_HX_REQUEST="true").content.decode()
-    second = client.get("/customers/", {"tag": "beans", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    second = client.get("/customers/", {"tag": "beans", "page": "2"}, HTTP_HX_REQUEST="true").content.decode()
     names = re.compile(r"Сидоров(\d{3})")
     assert sorted(set(names.findall(first))) == [f"{n:03d}" for n in range(SEARCH_LIMIT)]
     assert sorted(set(names.findall(second))) == [f"{n:03d}" for n in range(SEARCH_LIMIT, SEARCH_LIMIT + 3)]
     assert "page=2" in first and "page=3" not in second and "page=1" in second
-    ranked = client.get("/customers/", {"q": "Сидоров", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    ranked = client.get("/customers/", {"q": "Сидоров", "page": "2"}, HTTP_HX_REQUEST="true").content.decode()
     assert len(set(names.findall(ranked))) == 3
 
 
