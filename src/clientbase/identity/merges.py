@@ -67,9 +67,9 @@ def _move_rows(label: str, owners: dict[int, int]) -> dict[int, list[int]]:
     """Move every row of each absorbed customer to its survivor; return {absorbed: moved ids}.
 
     Plain SQL: the ORM's CASE of hundreds of WHENs cost more to compile than the database took to run
-    it. PostgreSQL moves and reports in one ``UPDATE … FROM unnest(…) RETURNING`` (two array parameters,
-    so the query text stays short); SQLite reads the ids, then runs one prepared UPDATE per absorbed
-    customer that has rows. Within one round no customer is both absorbed and a survivor (``_rounds``),
+    it. PostgreSQL reads the ids with one index lookup per absorbed customer, then moves them with one
+    ``UPDATE … FROM unnest(…)`` by primary key (array parameters, so the query text stays short); SQLite
+    reads the ids, then runs one prepared UPDATE per absorbed customer that has rows. Within one round no customer is both absorbed and a survivor (``_rounds``),
     so the order of the updates does not matter.
     """
     meta = _model(label)._meta
@@ -80,12 +80,20 @@ def _move_rows(label: str, owners: dict[int, int]) -> dict[int, list[int]]:
     absorbed = sorted(owners)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
-                           f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(absorbed, survivor) "
-                           f"WHERE t.{column} = m.absorbed RETURNING t.{pk}, m.absorbed",
-                           [absorbed, [owners[a] for a in absorbed]])
+            # Rows by customer through the index, one lookup per absorbed customer: joined straight to the
+            # unnest the planner hashed it and read the whole table (an events table of millions, every
+            # merge round). OFFSET 0 keeps the LATERAL subquery from being flattened back into that join.
+            cursor.execute(f"SELECT r.{pk}, m.absorbed FROM unnest(%s::bigint[]) AS m(absorbed) CROSS JOIN LATERAL "
+                           f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r", [absorbed])
             for row_id, customer_id in cursor.fetchall():
                 moved[customer_id].append(row_id)
+            ids = [row_id for a in absorbed for row_id in moved.get(a, [])]
+            if ids:
+                # "= ANY" as well as the join: the planner then reads the rows by primary key.
+                cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
+                               f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
+                               f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
+                               [ids, [owners[a] for a in absorbed for _ in moved.get(a, [])], ids])
         else:
             for start in range(0, len(absorbed), _CHUNK):
                 chunk = absorbed[start:start + _CHUNK]
