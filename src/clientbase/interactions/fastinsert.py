@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection, models
 
 from clientbase.core.clock import now
-from clientbase.core.fastinsert import insert_rows, reserve_ids
+from clientbase.core.fastinsert import any_of, insert_rows, reserve_ids
 
 
 def _prepared(field: models.Field[Any, Any], value: Any) -> Any:
@@ -22,20 +22,17 @@ def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any
     """The rows of ``sql`` where ``column`` is one of ``values``; ``sql`` marks the test with ``{match}``
     and takes ``params`` before it, e.g. ``"SELECT value, customer_id FROM t WHERE kind = %s AND {match}"``.
 
-    PostgreSQL gets ``column = ANY(%s)`` with one array: psycopg splits long query text in Python on
-    every call, so thousands of ``IN`` placeholders cost more than the lookup. SQLite gets ``IN`` lists
-    of ``chunk`` values.
+    The test is ``core.fastinsert.any_of``'s: one array on PostgreSQL (the whole list in one statement),
+    ``IN`` lists of ``chunk`` values on SQLite.
     """
     if not values:
         return []
+    step = len(values) if connection.vendor == "postgresql" else chunk
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(sql.format(match=f"{column} = ANY(%s)"), [*params, list(values)])
-            return list(cursor.fetchall())
-        for start in range(0, len(values), chunk):
-            part = values[start:start + chunk]
-            cursor.execute(sql.format(match=f"{column} IN ({', '.join(['%s'] * len(part))})"), [*params, *part])
+        for start in range(0, len(values), step):
+            match, args = any_of(column, values[start:start + step])
+            cursor.execute(sql.format(match=match), [*params, *args])
             rows.extend(cursor.fetchall())
     return rows
 
