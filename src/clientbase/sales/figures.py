@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -39,19 +39,45 @@ def local_day(at: dt.datetime) -> dt.date:
     return timezone.localtime(at, timezone.get_default_timezone()).date()
 
 
-def _ensure(customer_id: int) -> None:
-    CustomerFigures.objects.get_or_create(customer_id=customer_id)
+def _add_to(customer_id: int, **changes: Any) -> None:
+    """UPDATE the customer's figures row (created if missing); this takes the row's lock first.
+
+    A rebuild (``write``) replaces rows under their locks (``lock``), so an UPDATE that waited for it
+    finds its row gone when it wakes: it looks again and lands on the row the rebuild wrote.
+    """
+    for _ in range(10):
+        CustomerFigures.objects.get_or_create(customer_id=customer_id)
+        if CustomerFigures.objects.filter(pk=customer_id).update(**changes):
+            return
+    raise RuntimeError(f"figures of customer {customer_id} kept disappearing")
+
+
+def lock(customer_ids: list[int]) -> None:
+    """Create the missing figures rows of these customers and lock them all, in id order.
+
+    Every writer holds a customer's figures row while it changes that customer's figures and helper
+    rows: the per-order path through its first UPDATE (``_add_to``), rebuilds and batch counts (which
+    read, then write back whole rows) through this, before they read. Without it a purchase recorded
+    while a merge or an order import rebuilt the same customer was lost. SQLite serializes writers
+    already (IMMEDIATE transactions).
+    """
+    if not customer_ids or not connection.features.has_select_for_update:
+        return
+    CustomerFigures.objects.bulk_create([CustomerFigures(customer_id=cid) for cid in customer_ids],
+                                        ignore_conflicts=True)
+    among, params = fastinsert.any_of("customer_id", sorted(customer_ids))
+    table = connection.ops.quote_name(CustomerFigures._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT customer_id FROM {table} WHERE {among} ORDER BY customer_id FOR UPDATE", params)
 
 
 def add_order(order: Order, lines: Iterable[OrderLine], *, sign: int = 1) -> None:
     """Count (sign=1) or uncount (sign=-1, a cancellation) one order of ``order.customer_id``."""
     cid = order.customer_id
-    _ensure(cid)
-    CustomerFigures.objects.filter(pk=cid).update(
-        orders=F("orders") + sign, items=F("items") + sign * order.items,
-        gross_amount=F("gross_amount") + sign * order.gross_amount,
-        discount_amount=F("discount_amount") + sign * order.discount_amount,
-        cost_amount=F("cost_amount") + sign * order.cost_amount)
+    _add_to(cid, orders=F("orders") + sign, items=F("items") + sign * order.items,
+            gross_amount=F("gross_amount") + sign * order.gross_amount,
+            discount_amount=F("discount_amount") + sign * order.discount_amount,
+            cost_amount=F("cost_amount") + sign * order.cost_amount)
     _count_visit_day(cid, local_day(order.placed_at), sign)
     quantities: dict[tuple[int, int | None], int] = {}
     for line in lines:
@@ -93,15 +119,12 @@ def _update_dates(customer_id: int, at: dt.datetime, sign: int) -> None:
 
 
 def add_return(customer_id: int, amount: int) -> None:
-    _ensure(customer_id)
-    CustomerFigures.objects.filter(pk=customer_id).update(returns=F("returns") + 1,
-                                                          returns_amount=F("returns_amount") + amount)
+    _add_to(customer_id, returns=F("returns") + 1, returns_amount=F("returns_amount") + amount)
     refresh_derived(customer_id)
 
 
 def add_abandoned(customer_id: int) -> None:
-    _ensure(customer_id)
-    CustomerFigures.objects.filter(pk=customer_id).update(abandoned=F("abandoned") + 1)
+    _add_to(customer_id, abandoned=F("abandoned") + 1)
 
 
 def favourites(customer_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -225,10 +248,12 @@ def add_new_orders(orders: list[NewOrder]) -> None:
     for order in orders:
         by_customer.setdefault(order.customer_id, []).append(order)
     for chunk in _chunks(sorted(by_customer), 1000):
-        current = _stored(chunk)
-        for cid in chunk:
-            _count_in(current[cid], by_customer[cid])
-        write(current)
+        with transaction.atomic():  # the locks last until the rows are written
+            lock(chunk)
+            current = _stored(chunk)
+            for cid in chunk:
+                _count_in(current[cid], by_customer[cid])
+            write(current)
 
 
 def _count_in(computed: Computed, orders: list[NewOrder]) -> None:
@@ -307,7 +332,9 @@ def recompute_customers(customer_ids: list[int]) -> None:
     for chunk in _chunks(sorted(set(customer_ids)), 500):
         with_sales = _with_sales(chunk)
         if with_sales:
-            write(compute(with_sales))
+            with transaction.atomic():  # the locks last until the rows are written
+                lock(with_sales)
+                write(compute(with_sales))
 
 
 def _with_sales(customer_ids: list[int]) -> list[int]:
