@@ -63,11 +63,16 @@ def lock(customer_ids: list[int]) -> None:
     """
     if not customer_ids or not connection.features.has_select_for_update:
         return
-    CustomerFigures.objects.bulk_create([CustomerFigures(customer_id=cid) for cid in customer_ids],
-                                        ignore_conflicts=True)
-    among, params = fastinsert.any_of("customer_id", sorted(customer_ids))
     table = connection.ops.quote_name(CustomerFigures._meta.db_table)
+    blank = [f for f in CustomerFigures._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in blank)
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in blank]
+    ids = sorted(customer_ids)
+    among, params = fastinsert.any_of("customer_id", ids)
     with connection.cursor() as cursor:
+        # PostgreSQL only (the check above): one statement for the chunk, not an ORM bulk_create.
+        cursor.execute(f"INSERT INTO {table} (customer_id, {columns}) SELECT c, {', '.join(['%s'] * len(blank))}"
+                       " FROM unnest(%s::bigint[]) AS c ON CONFLICT (customer_id) DO NOTHING", [*defaults, ids])
         cursor.execute(f"SELECT customer_id FROM {table} WHERE {among} ORDER BY customer_id FOR UPDATE", params)
 
 
