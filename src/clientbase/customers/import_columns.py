@@ -205,12 +205,16 @@ def split_full_name(value: str) -> dict[str, str]:
     return dict(zip(keys, parts, strict=False))
 
 
+_WHOLE = re.compile(r"-?\d+")
+_ROUBLES = re.compile(r"(\d+)(?:\.(\d{1,2}))?")
+
+
 def integer(value: Any, *, minimum: int = 0) -> int:
     if isinstance(value, bool):
         raise CellError(f"{value!r} is not a number.")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int):
         raise CellError(f"{value!r} is not a whole number.")
@@ -228,7 +232,7 @@ def money(value: Any) -> int:
     if isinstance(value, int):
         return value * 100
     raw = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    match = re.fullmatch(r"(\d+)(?:\.(\d{1,2}))?", raw)
+    match = _ROUBLES.fullmatch(raw)
     if match is None:
         raise CellError(f"{value!r} is not an amount in roubles (e.g. 250 or 250,50).")
     return int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))

@@ -38,6 +38,10 @@ from clientbase.sales.models import Order, OrderLine, OrderStatusChange
 
 BATCH = 2000
 SOURCE = "import"
+MONEY, CODES, TEXTS = frozenset({"price", "cost", "discount"}), frozenset({"sku", "order_id"}), \
+    frozenset({"product", "category", "store"})
+# Read from an order's first line only; later lines of the order may leave them empty.
+ORDER_LEVEL = frozenset({"date", "phone", "email", "card", "key"})
 
 
 @dataclass
@@ -66,10 +70,13 @@ class OrderImporter:
 
     def add_line(self, order: OrderRows, sheet: Sheet, row: int, values: list[Any], mapped: dict[int, str]) -> None:
         cells: dict[str, Any] = {}
+        first = not order.lines and not order.bad
         for index, name in mapped.items():
+            if not first and name in ORDER_LEVEL:
+                continue  # the order's date and customer come from its first line
             value = values[index] if index < len(values) else None
             try:
-                cells[name] = self._cell(name, value, order, first=not order.lines and not order.bad)
+                cells[name] = self._cell(name, value, order)
             except (columns.CellError, DomainValidationError) as exc:
                 message = exc.errors[0].message if isinstance(exc, DomainValidationError) else str(exc)
                 self.report(Problem(sheet.name, row, sheet.header[index], "" if value is None else str(value),
@@ -90,17 +97,15 @@ class OrderImporter:
                                         cells.get("category", ""), quantity, price, cells.get("cost", 0),
                                         discount, False))
 
-    def _cell(self, name: str, value: Any, order: OrderRows, *, first: bool) -> Any:
-        if name in ("price", "cost", "discount"):
+    def _cell(self, name: str, value: Any, order: OrderRows) -> Any:
+        if name in MONEY:
             return columns.money(value)
         if name == "quantity":
             return columns.integer(value, minimum=1) if value not in (None, "") else 1
-        if name in ("sku", "order_id"):
+        if name in CODES:
             return columns.code(value)[:64]
-        if name in ("product", "category", "store"):
+        if name in TEXTS:
             return columns.text(value, 200 if name == "product" else 100)
-        if not first:
-            return None  # the order's date and customer come from its first line
         if name == "date":
             order.placed_at = columns.moment(value, self.tz)
         elif name in ("phone", "email", "card", "key"):
