@@ -109,3 +109,32 @@ def test_figures_after_imports_in_many_batches_equal_a_recomputation(tmp_path: P
     assert (ivan_figures.orders, ivan_figures.returns, ivan_figures.first_purchase_at) == (
         7, 1, dt.datetime(2025, 3, 1, 7, 0, tzinfo=dt.UTC))
     assert ivan_figures.favourite_products[0] == {"sku": "LATTE-M", "quantity": 2 + 9}
+
+
+def test_an_order_whose_lines_are_apart_is_refused_across_batches_and_refusals(tmp_path: Path,
+                                                                                monkeypatch: Any) -> None:
+    # A tiny Bloom filter answers "maybe" for every number, so each check is settled exactly: by the
+    # batch not yet stored, the orders stored by this run, or the refused ones.
+    from clientbase.sales import importing
+
+    monkeypatch.setattr(importing, "BATCH", 2)
+    monkeypatch.setattr(importing.NumbersMet, "BITS", 8)
+    make_customer(phone="+79161234567")
+    head = "Номер заказа;Дата;Телефон;Артикул;Количество;Цена\n"
+    rows = ["D-1;01.03.2025;+79161234567;TEA;1;120", "D-2;02.03.2025;+79161234567;TEA;1;120",
+            "D-3;03.03.2025;+79990000000;TEA;1;120",  # nobody has this phone: refused
+            "D-4;04.03.2025;+79161234567;TEA;1;120", "D-5;05.03.2025;+79161234567;TEA;1;120",
+            "D-1;06.03.2025;+79161234567;CAKE;1;300",  # stored two batches ago
+            "D-3;07.03.2025;+79161234567;CAKE;1;300",  # refused earlier
+            "D-6;08.03.2025;+79161234567;TEA;1;120", "D-6;;;CAKE;1;300",  # adjacent lines: one order
+            "D-5;09.03.2025;+79161234567;CAKE;1;300"]  # met again after three other orders
+    path = tmp_path / "orders.csv"
+    path.write_text(head + "\n".join(rows) + "\n", "utf-8")
+    problems: list[Problem] = []
+    result = import_orders(path, mode="valid-rows", report=problems.append)
+    apart = [p.value for p in problems if "not next to each other" in p.reason]
+    assert sorted(apart) == ["D-1", "D-3", "D-5"]
+    assert sorted(Order.objects.values_list("number", flat=True)) == ["D-1", "D-2", "D-4", "D-5", "D-6"]
+    assert result.created == 5
+    again = import_orders(path, mode="valid-rows")  # a re-import stays a no-op
+    assert again.created == 0 and Order.objects.count() == 5
