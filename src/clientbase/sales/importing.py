@@ -121,6 +121,8 @@ class OrderImporter:
                 order.bad = True
         if order.bad:
             return
+        if first and cells.get("store"):
+            order.store = cells["store"]
         if not cells.get("sku"):
             self.report(Problem(sheet.name, row, "", "", "A line needs an SKU column value."))
             order.bad = True

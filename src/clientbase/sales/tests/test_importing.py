@@ -138,3 +138,14 @@ def test_an_order_whose_lines_are_apart_is_refused_across_batches_and_refusals(t
     assert result.created == 5
     again = import_orders(path, mode="valid-rows")  # a re-import stays a no-op
     assert again.created == 0 and Order.objects.count() == 5
+
+
+def test_the_store_of_an_order_comes_from_its_first_line(tmp_path: Path) -> None:
+    make_customer(phone="+79161234567")
+    path = tmp_path / "orders.csv"
+    path.write_text("Номер заказа;Дата;Телефон;Магазин;Артикул;Количество;Цена\n"
+                    "S-1;01.03.2025;+79161234567;Тверская, 7;LATTE;1;250\n"
+                    "S-1;;;;CAKE;1;300\n"
+                    "S-2;02.03.2025;+79161234567;;TEA;1;120\n", "utf-8")
+    assert import_orders(path, mode="valid-rows").created == 2
+    assert dict(Order.objects.values_list("number", "store")) == {"S-1": "Тверская, 7", "S-2": ""}
