@@ -74,7 +74,7 @@ def lookup(actor: Actor, kind: str, raw: str) -> Customer:
         raise NotFound(f"No customer with {kind} {value}") from None
 
 
-def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:
+def search(actor: Actor, query: str, *, limit: int = 20, within: QuerySet[Customer] | None = None) -> list[Customer]:
     """Customers whose identifier equals ``query`` or whose name resembles it, best first.
 
     A query that parses as a phone or an email is looked up exactly. Otherwise names are
@@ -84,7 +84,8 @@ def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:
     query = query.strip()
     if not query:
         return []
-    exact = _identifier_matches(actor, query)
+    base = (within if within is not None else visible_customers(actor)).filter(merged_into__isnull=True)
+    exact = _identifier_matches(base, query)
     if exact:
         return exact[:limit]
     key = search_key(query)
@@ -96,7 +97,6 @@ def search(actor: Actor, query: str, *, limit: int = 20) -> list[Customer]:
     condition = Q()
     for piece in pieces:
         condition |= Q(search_key__contains=piece)
-    base = visible_customers(actor).filter(merged_into__isnull=True)
     candidates = dict(base.filter(condition).values_list("id", "search_key")[:SEARCH_CANDIDATES])
     scores = _word_scores(words, candidates)
     ids = [cid for cid, score in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])) if score >= 75][:limit]
@@ -124,7 +124,7 @@ def _word_scores(words: list[str], candidates: dict[int, str]) -> dict[int, floa
     return result
 
 
-def _identifier_matches(actor: Actor, query: str) -> list[Customer]:
+def _identifier_matches(base: QuerySet[Customer], query: str) -> list[Customer]:
     from clientbase.identity.services import normalize
 
     kinds = ["email"] if "@" in query else ["phone", "card"]
@@ -139,7 +139,26 @@ def _identifier_matches(actor: Actor, query: str) -> list[Customer]:
     condition = Q()
     for kind, value in values:
         condition |= Q(identifiers__kind=kind, identifiers__value=value)
-    return list(visible_customers(actor).filter(condition).distinct()[:20])
+    return list(base.filter(condition).distinct()[:20])
+
+
+def search_page(actor: Actor, q: str, *, tag: str | None, city: str | None, page: int,
+                size: int) -> tuple[list[Customer], bool]:
+    """Page ``page`` (``size`` a page) of what the search box finds, and whether another page follows.
+
+    With a query the results are ranked best first among the customers the tag and city filters
+    leave; without one they are the filtered customers by name.
+    """
+    start, end = (page - 1) * size, page * size
+    queryset = filter_customers(visible_customers(actor), tag=tag, city=city)
+    if q:
+        ranked = [c.pk for c in search(actor, q, limit=end + 1, within=queryset)]
+        ids = ranked[start:end]
+        by_id = queryset.filter(pk__in=ids).prefetch_related("identifiers", "tags").in_bulk()
+        return [by_id[i] for i in ids if i in by_id], len(ranked) > end
+    found = list(queryset.filter(merged_into__isnull=True).prefetch_related("identifiers", "tags")
+                 .order_by("last_name", "first_name", "id")[start:end + 1])
+    return found[:size], len(found) > size
 
 
 def history(customer: Customer) -> QuerySet[ProfileChange]:

@@ -54,23 +54,6 @@ def _customer(actor: Actor, customer_id: int) -> Customer:
         raise Http404 from None
 
 
-def _search_results(actor: Actor, q: str, tag: str, city: str, page: int) -> tuple[list[Customer], bool]:
-    """One page of results (SEARCH_LIMIT a page) and whether another page follows."""
-    if not (q or tag or city):
-        return [], False
-    start, end = (page - 1) * SEARCH_LIMIT, page * SEARCH_LIMIT
-    queryset = selectors.filter_customers(selectors.visible_customers(actor), tag=tag or None, city=city or None)
-    if q:
-        # Ranked best first: page n is ranks (n-1)*50+1 .. n*50 of the same ranking.
-        ranked = [c.pk for c in selectors.search(actor, q, limit=end + 1)]
-        ids = ranked[start:end]
-        by_id = queryset.filter(pk__in=ids).prefetch_related("identifiers", "tags").in_bulk()
-        return [by_id[i] for i in ids if i in by_id], len(ranked) > end
-    found = list(queryset.filter(merged_into__isnull=True).prefetch_related("identifiers", "tags")
-                 .order_by("last_name", "first_name", "id")[start:end + 1])
-    return found[:SEARCH_LIMIT], len(found) > SEARCH_LIMIT
-
-
 def _page_number(raw: str | None) -> int:
     try:
         return max(1, min(int(raw or 1), 1000))
@@ -83,7 +66,8 @@ def search(request: HttpRequest) -> HttpResponse:
     """One box for phone, email, card or name; htmx asks for the results partial as the user types."""
     q, tag, city = (request.GET.get(name, "").strip() for name in ("q", "tag", "city"))
     page = _page_number(request.GET.get("page"))
-    results, more = _search_results(_actor(request), q, tag, city, page)
+    results, more = (selectors.search_page(_actor(request), q, tag=tag or None, city=city or None, page=page,
+                                           size=SEARCH_LIMIT) if (q or tag or city) else ([], False))
     context = {"q": q, "tag": tag, "city": city, "results": results, "searched": bool(q or tag or city),
                "page": page, "more": more, "first_rank": (page - 1) * SEARCH_LIMIT + 1,
                "last_rank": (page - 1) * SEARCH_LIMIT + len(results)}

@@ -95,6 +95,12 @@ def test_search_results_come_in_pages_of_fifty() -> None:
     assert "page=2" in first and "page=3" not in second and "page=1" in second
     ranked = client.get("/customers/", {"q": "Сидоров", "page": "2"}, HTTP_HX_REQUEST="true").content.decode()
     assert len(set(names.findall(ranked))) == 3
+    for n in range(5):  # namesakes without the tag: a filtered ranked search skips them, pages stay full
+        make_customer(phone=f"+7903{n:07d}", last_name=f"Сидоров{900 + n}", first_name="Пётр", tags=["tea"])
+    filtered = [client.get("/customers/", {"q": "Сидоров", "tag": "beans", "page": str(page)},
+                           HTTP_HX_REQUEST="true").content.decode() for page in (1, 2)]
+    assert [len(set(names.findall(body))) for body in filtered] == [SEARCH_LIMIT, 3]
+    assert not any("Сидоров9" in body for body in filtered) and "page=3" not in filtered[1]
 
 
 def test_card_shows_every_section_and_history() -> None:
