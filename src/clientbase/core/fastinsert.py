@@ -19,10 +19,12 @@ from django.db import connection, models, transaction
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``.
+    """``count`` fresh primary keys for ``model``, in order.
 
-    PostgreSQL hands them out from the table's sequence, safe with concurrent writers. SQLite takes
-    the write lock at BEGIN (``transaction_mode`` IMMEDIATE in settings), so max(id)+1 cannot race.
+    PostgreSQL hands them out from the table's sequence, safe with concurrent writers. SQLite: after both
+    the highest id ever handed out (``sqlite_sequence``: Django's tables are AUTOINCREMENT, so the id of a
+    deleted row is never reused) and the highest present; the IMMEDIATE transaction (settings) holds the
+    write lock, so this cannot race.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reserve_ids needs a transaction")
@@ -32,7 +34,8 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                            [table, count])
             return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        cursor.execute(f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+                       f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))", [table])
         start = int(cursor.fetchone()[0]) + 1
         return list(range(start, start + count))
 

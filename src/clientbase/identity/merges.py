@@ -31,7 +31,7 @@ from clientbase.identity.consents import stricter
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
 from clientbase.identity.services import lock_identity
-from clientbase.interactions.fastinsert import new_ids, update_rows
+from clientbase.interactions.fastinsert import update_rows
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -209,7 +209,7 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     # Ids first, rows last (with what moved and what was overwritten): one insert instead of an insert
     # and an update of three JSON columns per merge.
     merges = [Merge(pk=pk, survivor_id=s, absorbed_id=a, at=at, actor_user_id=actor.user_id, reason=reason[:200],
-                    **marks) for (s, a, reason), pk in zip(pairs, new_ids(Merge, len(pairs)), strict=True)]
+                    **marks) for (s, a, reason), pk in zip(pairs, fastinsert.reserve_ids(Merge, len(pairs)), strict=True)]
     owners = {a: s for s, a, _ in pairs}
     for label in _labels():
         moved = _move_rows(label, owners)

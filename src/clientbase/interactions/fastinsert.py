@@ -95,27 +95,9 @@ def insert_returning_ids(model: type[models.Model], rows: Sequence[dict[str, Any
     at = now()
     defaults = {f.attname: at if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
                 else getattr(template, f.attname) for f in fields}
-    ids = new_ids(model, len(rows))
+    ids = reserve_ids(model, len(rows))
     columns = [str(meta.pk.attname), *defaults]  # type: ignore[union-attr]
     insert_rows(model, columns, [(pk, *(row.get(name, default) for name, default in defaults.items()))
                                  for pk, row in zip(ids, rows, strict=True)])
     return ids
 
-
-def new_ids(model: type[models.Model], count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``, in order.
-
-    PostgreSQL: from the table's sequence, safe with concurrent writers. SQLite: after both the highest
-    id ever handed out (``sqlite_sequence``: Django's tables are AUTOINCREMENT, so an id of a deleted row
-    is never reused) and the highest present; the IMMEDIATE transaction holds the write lock.
-    """
-    if connection.vendor == "postgresql":
-        return reserve_ids(model, count)
-    if not connection.in_atomic_block:
-        raise RuntimeError("ids can only be reserved inside a transaction")
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
-                       f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))", [table])
-        start = int(cursor.fetchone()[0]) + 1
-    return list(range(start, start + count))
