@@ -1,8 +1,8 @@
 """The one place that writes ledger rows: entries, lot consumptions and the cached sums, together.
 
 Callers hold a transaction. Locks are always taken in one order: the account row first
-(``select_for_update``), then lots (``select_for_update``, oldest expiry first). On SQLite
-``select_for_update`` is a no-op and IMMEDIATE transactions serialize writers instead.
+(``SELECT … FOR UPDATE``), then lots (``FOR UPDATE``, oldest expiry first). On SQLite there are no row
+locks (``fastsql.for_update`` adds nothing) and IMMEDIATE transactions serialize writers instead.
 
 An earning or a spending is five to eight one-row statements; they go through ``core.fastsql``
 (SQL text built once, no per-query ORM compilation), which tripled the operations a 2-core server

@@ -7,6 +7,9 @@ those sleeps, not the work, made the 99th percentile hundreds of milliseconds. H
 queues on a lock shared by the threads of its process (woken the moment the previous one commits), then
 takes SQLite's lock retrying every 0.1–1 ms, up to the configured ``timeout``, after which it fails
 with "database is locked" as before. Reads are untouched (WAL lets them run beside a writer).
+The queue is per database file and process: a thread that opened a write transaction and then starts a
+second one on the same file through another connection waits for itself and fails after the timeout
+(as it would have on SQLite's own lock). In-memory databases (the test suite's) skip all of this.
 """
 
 import _thread
