@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from clientbase.access.actor import Actor
 from clientbase.core import fastinsert
@@ -31,9 +31,9 @@ from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import to_json
 from clientbase.identity.models import Identifier
 from clientbase.identity.rules import normalize
+from clientbase.identity.selectors import identifier_owners
 
 BATCH = 2000
-OWNER_CHUNK = 5000  # values per identifier lookup, well under SQLite's and PostgreSQL's parameter limits
 ROLE_ORDER = ("customers", "phones", "contracts")
 MODES = ("all-or-nothing", "valid-rows")
 HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id", "channel",
@@ -258,25 +258,6 @@ class Importer:
             Customer.objects.bulk_update(changed, [*sorted(touched), "search_key"])
         fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, rows)
         return {c.pk for c in changed}
-
-
-def identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Customer ids holding these (kind, value) identifiers, in queries that use the (kind, value) index.
-
-    Plain SQL: the ORM prepares each value of a long IN list on its own, a tenth of an import's time."""
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in pairs:
-        by_kind.setdefault(kind, []).append(value)
-    table = connection.ops.quote_name(Identifier._meta.db_table)
-    found: dict[tuple[str, str], int] = {}
-    with connection.cursor() as cursor:
-        for kind, values in by_kind.items():
-            for start in range(0, len(values), OWNER_CHUNK):
-                chunk = values[start:start + OWNER_CHUNK]
-                among, params = fastinsert.any_of("value", chunk)
-                cursor.execute(f"SELECT value, customer_id FROM {table} WHERE kind = %s AND {among}", [kind, *params])
-                found.update(((kind, value), customer_id) for value, customer_id in cursor.fetchall())
-    return found
 
 
 def _shown(value: Any) -> str:

@@ -31,7 +31,6 @@ from clientbase.identity.consents import stricter
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
 from clientbase.identity.services import lock_identity
-from clientbase.interactions.fastinsert import update_rows
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -244,8 +243,8 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     # values would be written back unchanged, at the cost of preparing every field of every survivor.
     filled = {key.partition(".")[0] for m in merges for key in m.overwritten if key != "tags"}
     fields = [k for k in [*BUILTIN_FIELDS, "custom"] if k in filled] + ["search_key", "updated_at"]
-    update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
-    update_rows(Customer, ["merged_into_id", "updated_at"], [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
+    fastinsert.update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
+    fastinsert.update_rows(Customer, ["merged_into_id", "updated_at"], [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
     fastinsert.insert(history)
     fastinsert.insert(merges)
     for merge in merges:

@@ -18,9 +18,9 @@ from django.db import IntegrityError, transaction
 
 from clientbase.access.actor import Actor
 from clientbase.core.errors import DomainValidationError, FieldError
+from clientbase.core.fastinsert import select_in
 from clientbase.identity.guards import Guards
 from clientbase.identity.services import load_guards, lock_identity
-from clientbase.interactions.fastinsert import select_in
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event

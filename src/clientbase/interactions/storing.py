@@ -13,7 +13,7 @@ from django.db import connection
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
-from clientbase.core.fastinsert import insert_rows
+from clientbase.core.fastinsert import insert_rows, select_in, update_rows
 from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
@@ -21,7 +21,8 @@ from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
-from clientbase.interactions.fastinsert import insert_returning_ids, select_in, update_rows
+from clientbase.identity.selectors import identifier_owners
+from clientbase.interactions.fastinsert import insert_with_ids
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import ParsedEvent
@@ -44,16 +45,9 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
 
 
 def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
-    by_kind: dict[str, set[str]] = {}
-    for identifier in (i for e in events for i in e.identifiers):
-        by_kind.setdefault(identifier.kind, set()).add(identifier.value)
-    identifiers, reviews = Identifier._meta.db_table, ReviewCase._meta.db_table
-    owner: dict[str, int] = {}
-    for kind, values in by_kind.items():
-        # kind and value together, so each lookup walks the (kind, value) unique index.
-        rows = select_in(f"SELECT value, customer_id FROM {identifiers} WHERE kind = %s AND {{match}}", "value",
-                         sorted(values), [kind])
-        owner.update({f"{kind}:{value}": customer_id for value, customer_id in rows})
+    pairs = {(i.kind, i.value) for e in events for i in e.identifiers}
+    owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in identifier_owners(pairs).items()}
+    reviews = ReviewCase._meta.db_table
     customers = sorted(set(owner.values()))
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
@@ -132,7 +126,7 @@ def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> tu
         if index in openers:
             first[openers[index]].setdefault(f"identifiers.{identifier.kind}", []).append(identifier.value)
     roots = list(values)
-    ids = dict(zip(roots, insert_returning_ids(Customer, [
+    ids = dict(zip(roots, insert_with_ids(Customer, [
         {**values[ref], "search_key": search_key(*(values[ref].get(f, "") for f in _NAME_FIELDS))}
         for ref in roots]), strict=True))
     at = now()

@@ -29,11 +29,11 @@ from clientbase.customers.importing import (
     Problem,
     finish,
     flush,
-    identifier_owners,
     plan_sheets,
     sheet_rows,
 )
 from clientbase.identity.rules import normalize
+from clientbase.identity.selectors import identifier_owners
 from clientbase.sales import figures, rules, services
 from clientbase.sales.models import Order, OrderLine, OrderStatusChange
 
