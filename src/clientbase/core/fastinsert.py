@@ -122,6 +122,53 @@ def _same(value: Any) -> Any:
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT plain tuples (values in ``columns`` order, by attname: ``customer_id``) without building
     model instances; model defaults fill the other columns. Returns the number of rows."""
+    names, prepared = _plain_rows(model, columns, rows)
+    if prepared:
+        _execute(model._meta.db_table, names, prepared)
+    return len(prepared)
+
+
+def upsert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                key: Sequence[str]) -> int:
+    """``insert_rows``, where a row whose ``key`` columns (a unique constraint) match a stored row
+    overwrites that row's other ``columns`` instead (``ON CONFLICT … DO UPDATE``); columns not given keep
+    their stored values. Each key at most once per call. Returns the number of rows.
+
+    SQLite: one prepared statement run per row (``executemany``). PostgreSQL: ``COPY`` into a temporary
+    table, then one ``INSERT … SELECT … ON CONFLICT`` (binding the rows as parameters cost several times more).
+    """
+    names, prepared = _plain_rows(model, columns, rows)
+    if not prepared:
+        return 0
+    quote = connection.ops.quote_name
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    conflict = ", ".join(quote(str(by_attname[k].column)) for k in key)
+    changed = [quote(str(by_attname[c].column)) for c in columns if c not in key]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in changed)
+    table, listed = quote(model._meta.db_table), ", ".join(quote(c) for c in names)
+    tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}" if updates else f"ON CONFLICT ({conflict}) DO NOTHING"
+    # savepoint=False: no savepoint inside a caller's transaction, a transaction of its own outside one (the
+    # temporary table must live from its CREATE to the INSERT).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(f"INSERT INTO {table} ({listed}) VALUES ({marks}) {tail}", prepared)
+            return len(prepared)
+        load = quote(f"{model._meta.db_table}_load")
+        # Only the columns' types (no constraints, no identity); dropped at commit. A caller's earlier call in
+        # the same transaction left it behind, hence the DROP.
+        cursor.execute(f"DROP TABLE IF EXISTS {load}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA")
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {load} ({listed}) FROM STDIN") as copy:
+            for row in prepared:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {load} {tail}")
+    return len(prepared)
+
+
+def _plain_rows(model: type[models.Model], columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The column names and the rows, converted for the driver and completed with the model's defaults."""
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
     fields = [by_attname[name] for name in columns]
@@ -131,10 +178,7 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     # Most columns need no conversion: a converter call per value was a third of an import's time.
     needed = [(i, c) for i, c in enumerate(convert) if c is not _same]
     prepared = [_prepare_row(row, len(fields), needed) + defaults for row in rows]
-    if not prepared:
-        return 0
-    _execute(meta.db_table, [str(f.column) for f in [*fields, *rest]], prepared)
-    return len(prepared)
+    return [str(f.column) for f in [*fields, *rest]], prepared
 
 
 def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:

@@ -75,7 +75,9 @@ class PaymentStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="orders")
+    # No index of its own: order_customer_placed (customer, placed_at) serves every lookup by customer.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="orders",
+                                 db_index=False)
     source = models.CharField(_("source"), max_length=50, default="api")
     number = models.CharField(_("number"), max_length=64)
     store = models.CharField(_("store"), max_length=50, blank=True)
@@ -218,7 +220,8 @@ class CustomerFigures(models.Model):
 class CustomerVisitDay(models.Model):
     """Days a customer bought on, with how many orders, so distinct days update in O(1)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # Indexed through visit_day_unique (customer, day); every index here is written on every order.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     orders = models.PositiveIntegerField(default=0)
 
@@ -229,11 +232,13 @@ class CustomerVisitDay(models.Model):
 class CustomerProductCount(models.Model):
     """Units of a product a customer bought (favourites are the top of this table)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # Every index here is written on every order. A customer's rows are found through product_count_unique
+    # (customer, product) and are few, so favourites sort them without an index of their own; product keeps its
+    # index (who bought this product: engagement triggers); deleting a category may scan.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+", db_index=False)
     quantity = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "product"], name="product_count_unique")]
-        indexes = [models.Index(fields=["customer", "-quantity"], name="product_count_top")]

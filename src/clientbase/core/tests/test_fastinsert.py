@@ -1,3 +1,4 @@
+import datetime as dt
 import json
 
 import pytest
@@ -5,8 +6,10 @@ from django.db import IntegrityError, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientbase.core.fastinsert import _json_text, insert_rows
+from clientbase.core.fastinsert import _json_text, insert_rows, upsert_rows
 from clientbase.customers.models import Tag
+from clientbase.customers.tests.builders import make_customer
+from clientbase.sales.models import CustomerVisitDay
 
 
 def test_a_constraint_violation_is_djangos_integrity_error_on_both_engines() -> None:
@@ -26,3 +29,18 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats
 def test_json_text_is_what_json_dumps_writes(value: object) -> None:
     """The SQLite converter's shortcuts (empty containers, plain text) must store what Django would."""
     assert _json_text(value) == (None if value is None else json.dumps(value))
+
+
+def test_upsert_inserts_new_keys_and_overwrites_only_the_given_columns_of_stored_ones() -> None:
+    a, b = make_customer(), make_customer(phone=None)
+    day = dt.date(2026, 3, 1)
+    insert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(a.pk, day, 2)])
+    stored = CustomerVisitDay.objects.get()
+    with transaction.atomic():  # twice in one transaction: the PostgreSQL load table is made again
+        upsert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(a.pk, day, 5), (b.pk, day, 1)],
+                    key=["customer_id", "day"])
+        upsert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(b.pk, day, 3)], key=["customer_id", "day"])
+    upsert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [], key=["customer_id", "day"])
+    rows = sorted(CustomerVisitDay.objects.values_list("id", "customer_id", "day", "orders"))
+    assert rows[0] == (stored.pk, a.pk, day, 5)  # updated in place, same row
+    assert rows[1][1:] == (b.pk, day, 3) and len(rows) == 2
