@@ -73,7 +73,7 @@ class Customer(models.Model):
     business_type = models.CharField(_("business type"), max_length=100, blank=True)
     # Both
     address = models.CharField(_("address"), max_length=300, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)  # indexed in Meta (no LIKE index: never a prefix)
     time_zone = models.CharField(_("time zone"), max_length=50, blank=True, default="Europe/Moscow")
     notes = models.TextField(_("notes"), blank=True)
     # Contact preferences (R1.2)
@@ -91,20 +91,23 @@ class Customer(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="owned_customers", verbose_name=_("owner"))
     team = models.ForeignKey("access.Team", on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="customers", verbose_name=_("team"))
+                             related_name="customers", verbose_name=_("team"), db_index=False)  # customer_team_id
     # Set when this profile was merged into another; the row stays as a tombstone (R2.3).
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="absorbed")
-    search_key = models.CharField(max_length=400, blank=True, db_index=True, editable=False)
+    # Searched with "contains" (LIKE '%…%'), which no B-tree index serves: an index here was only written.
+    search_key = models.CharField(max_length=400, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Every index here is written for each new customer (an import of a million): only those a query reads.
         indexes = [
             models.Index(fields=["team", "id"], name="customer_team_id"),
             models.Index(fields=["last_name", "first_name"], name="customer_name"),
+            models.Index(fields=["city"], name="customer_city"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(merged_into=models.F("id")), name="customer_not_merged_into_self"),
