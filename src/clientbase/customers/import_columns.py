@@ -279,3 +279,13 @@ def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
     else:
         raise CellError("A date is required.")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+# A file repeats the same names, cities, dates, prices and quantities on most of its rows: the importers parse
+# each distinct cell once through these. Typed (True, 1 and 1.0 are different cells); a refused cell raises again
+# each time (lru_cache keeps no exceptions). ``date`` refuses future dates and "today" only moves forward, so
+# a date accepted once stays right to accept.
+cached_text = functools.lru_cache(maxsize=65_536, typed=True)(text)
+cached_date = functools.lru_cache(maxsize=65_536, typed=True)(date)
+cached_money = functools.lru_cache(maxsize=65_536, typed=True)(money)
+cached_integer = functools.lru_cache(maxsize=4096, typed=True)(integer)

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from clientbase.access.actor import Actor
-from clientbase.core import fastinsert
+from clientbase.core import collector, fastinsert
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
@@ -74,6 +74,9 @@ class RowIn:
 
 
 ProblemSink = Callable[[Problem], None]
+
+
+TEXT_LIMITS = {"notes": 10000, "address": 300, "full_name": 300, "phone_label": 50}
 
 
 class Importer:
@@ -148,11 +151,10 @@ class Importer:
                 identifiers.append(("external", f"contract:{raw}", raw, ""))
             return raw
         if name in ("birth_date", "contract_date"):
-            return columns.date(value)
+            return columns.cached_date(value)
         if name == "gender":
             return columns.gender(value)
-        limits = {"notes": 10000, "address": 300, "full_name": 300, "phone_label": 50}
-        return columns.text(value, limits.get(name, 100))
+        return columns.cached_text(value, TEXT_LIMITS.get(name, 100))
 
     # Writing one batch -----------------------------------------------------------------------
     def apply(self, batch: list[RowIn]) -> None:
@@ -340,7 +342,7 @@ class Applies(Protocol):
 
 def flush(importer: Applies, batch: list[Any], whole: bool) -> None:
     """Store one batch: inside the file's one transaction (all-or-nothing), else in a transaction of its own."""
-    with contextlib.nullcontext() if whole else transaction.atomic():
+    with collector.paused(), contextlib.nullcontext() if whole else transaction.atomic():
         importer.apply(batch)
 
 

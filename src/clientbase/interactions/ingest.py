@@ -7,9 +7,7 @@ savepoint for a run of events, identifier lookups and inserts in bulk, resolutio
 type has handlers (``handlers.handles``) each get their own savepoint so a handler can reject one.
 """
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from clientbase.access.actor import Actor
+from clientbase.core import collector
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
 from clientbase.identity.guards import Guards
@@ -137,30 +136,9 @@ def _reject(result: EventResult, errors: list[FieldError]) -> None:
     result.errors = errors
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one batch.
-
-    A batch allocates hundreds of thousands of containers that live until it ends (parsed events,
-    results, rows); each allocation burst triggered collections that walked them again and again,
-    about 40% of a 5,000-event batch. Memory is bounded by the batch (at most MAX_BATCH events). At the
-    end one young-generation collection frees the batch's cycles, so the batch pays for its own garbage
-    once (and whoever times ``ingest_events`` sees that cost). Left alone if the caller paused it already.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(0)
-
-
 def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
-    with _collector_paused(), transaction.atomic():
+    with collector.paused(), transaction.atomic():
         return _ingest(raw_events, actor)
 
 
