@@ -179,15 +179,18 @@ def _plain_rows(model: type[models.Model], columns: Sequence[str],
     defaults = tuple(_row_converter(f)(f.get_default()) for f in rest)
     # Most columns need no conversion: a converter call per value was a third of an import's time.
     needed = [(i, c) for i, c in enumerate(convert) if c is not _same]
-    prepared = [_prepare_row(row, len(fields), needed) + defaults for row in rows]
+    if needed:
+        prepared = [_prepare_row(row, len(fields), needed) + defaults for row in rows]
+    else:  # plain numbers (order lines): no call per row
+        prepared = [tuple(row) + defaults for row in rows]
+        if any(len(row) != len(fields) + len(defaults) for row in prepared):
+            raise ValueError(f"expected {len(fields)} values in every row")
     return [str(f.column) for f in [*fields, *rest]], prepared
 
 
 def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
     if len(row) != width:
         raise ValueError(f"expected {width} values, got {len(row)}")
-    if not needed:
-        return tuple(row)
     values = list(row)
     for index, convert in needed:
         values[index] = convert(values[index])

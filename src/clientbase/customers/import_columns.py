@@ -288,4 +288,4 @@ def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
 cached_text = functools.lru_cache(maxsize=65_536, typed=True)(text)
 cached_date = functools.lru_cache(maxsize=65_536, typed=True)(date)
 cached_money = functools.lru_cache(maxsize=65_536, typed=True)(money)
-cached_integer = functools.lru_cache(maxsize=4096, typed=True)(integer)
+cached_code = functools.lru_cache(maxsize=65_536, typed=True)(code)

@@ -39,8 +39,7 @@ from clientbase.sales.models import Order, OrderLine, OrderStatusChange
 
 BATCH = 2000
 SOURCE = "import"
-MONEY, CODES, TEXTS = frozenset({"price", "cost", "discount"}), frozenset({"sku", "order_id"}), \
-    frozenset({"product", "category", "store"})
+MONEY, TEXTS = frozenset({"price", "cost", "discount"}), frozenset({"product", "category", "store"})
 # Read from an order's first line only; later lines of the order may leave them empty.
 ORDER_LEVEL = frozenset({"date", "phone", "email", "card", "key"})
 # A cell's parser: its value (and the order it belongs to, for the order-level columns) to the parsed value.
@@ -81,23 +80,27 @@ class NumbersMet:
         self.pending: set[str] = set()   # accepted since the last stored batch
         self.refused: set[str] = set()   # refused orders are never stored: kept exactly (they are few)
 
-    def _positions(self, number: str) -> list[int]:
+    def met(self, number: str) -> bool:
+        """Whether ``number`` was met before in this run; remembers it (as accepted, until ``refuse``)."""
         # Python's own string hash (random per process, stable within the run this filter lives in; cached on
         # the string), split into two halves for four positions by double hashing: blake2b cost 2% of an import.
         h = hash(number) & 0xFFFF_FFFF_FFFF_FFFF
-        low, high = h & 0xFFFF_FFFF, (h >> 32) | 1
-        return [(low + i * high) % self.BITS for i in range(4)]
-
-    def add(self, number: str) -> None:
-        for position in self._positions(number):
-            self.bits[position >> 3] |= 1 << (position & 7)
+        low, high, bits, size = h & 0xFFFF_FFFF, (h >> 32) | 1, self.bits, self.BITS
+        maybe = True
+        for i in range(4):
+            position = (low + i * high) % size
+            mask = 1 << (position & 7)
+            if not bits[position >> 3] & mask:
+                maybe = False
+                bits[position >> 3] |= mask
+        repeated = maybe and (number in self.pending or number in self.refused or Order.objects.filter(
+            source=SOURCE, number=number, created_at__gte=self.started).exists())
         self.pending.add(number)
+        return repeated
 
-    def met(self, number: str) -> bool:
-        if not all(self.bits[p >> 3] & (1 << (p & 7)) for p in self._positions(number)):
-            return False
-        return (number in self.pending or number in self.refused
-                or Order.objects.filter(source=SOURCE, number=number, created_at__gte=self.started).exists())
+    def refuse(self, number: str) -> None:
+        self.pending.discard(number)
+        self.refused.add(number)
 
     def stored(self) -> None:
         self.pending.clear()
@@ -160,7 +163,9 @@ class OrderImporter:
             return lambda value, order: columns.cached_money(value)
         if name == "quantity":
             return lambda value, order: _quantity(value)
-        if name in CODES:
+        if name == "sku":
+            return lambda value, order: columns.cached_code(value)[:64]
+        if name == "order_id":  # read by _order_number already; checked here so a bad one is reported
             return lambda value, order: columns.code(value)[:64]
         if name in TEXTS:
             limit = 200 if name == "product" else 100
@@ -183,7 +188,6 @@ class OrderImporter:
             self.result.rejected_rows += 1
             return None
         repeated = self.seen.met(order.number)
-        self.seen.add(order.number)
         reason = ("The order has no number." if not order.number else
                   "This order's lines are not next to each other; sort the file by order number." if repeated else
                   "The order has no date." if order.placed_at is None else
@@ -195,7 +199,7 @@ class OrderImporter:
         return order
 
     def _refuse(self, order: OrderRows, reason: str) -> None:
-        self.seen.refused.add(order.number)
+        self.seen.refuse(order.number)
         self.result.rejected_rows += 1
         self.report(Problem(order.sheet, order.first_row, "", order.number, reason))
 
@@ -254,11 +258,15 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
     with transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[OrderRows] = []
         current: OrderRows | None = None
+        last_mapped: dict[int, str] | None = None
+        number_at: int | None = None
         for sheet, _, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
-            if not any(v not in (None, "") for v in values):
+            if mapped is not last_mapped:  # a new sheet: where its order number is
+                last_mapped, number_at = mapped, next((i for i, n in mapped.items() if n == "order_id"), None)
+            if not any(values) and all(v in (None, "") for v in values):  # any() settles nearly every row
                 continue
             result.rows += 1
-            number = _order_number(values, mapped)
+            number = _order_number(values, number_at)
             if current is None or number != current.number or sheet.name != current.sheet:
                 if current is not None and (done := importer.finish(current)):
                     batch.append(done)
@@ -282,14 +290,13 @@ def _when(order: OrderRows) -> dt.datetime:
     return order.placed_at
 
 
-def _order_number(values: list[Any], mapped: dict[int, str]) -> str:
-    for index, name in mapped.items():
-        if name == "order_id" and index < len(values) and values[index] not in (None, ""):
-            try:
-                return columns.code(values[index])[:64]
-            except columns.CellError:
-                return str(values[index])
-    return ""
+def _order_number(values: list[Any], index: int | None) -> str:
+    if index is None or index >= len(values) or values[index] in (None, ""):
+        return ""
+    try:
+        return columns.code(values[index])[:64]
+    except columns.CellError:
+        return str(values[index])
 
 
 def run_uploaded_import(upload: Any, *, kind: str, mode: str, dry_run: bool, mapping_text: str,
