@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clientbase.core import fastinsert
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
+from clientbase.core.sqlite_backend.base import wide_checkpoints
 from clientbase.core.tabular import Sheet
 from clientbase.customers import import_columns as columns
 from clientbase.customers.importing import (
@@ -255,7 +256,7 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
     importer = OrderImporter(region=region, report=report, result=result)
     plan = plan_sheets(path, mapping, "orders")
     whole = mode == "all-or-nothing" or dry_run
-    with transaction.atomic() if whole else contextlib.nullcontext():
+    with wide_checkpoints(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[OrderRows] = []
         current: OrderRows | None = None
         last_mapped: dict[int, str] | None = None

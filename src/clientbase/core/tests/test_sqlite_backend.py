@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from clientbase.core.sqlite_backend.base import DatabaseWrapper
+from clientbase.core.sqlite_backend.base import WIDE_CHECKPOINT_PAGES, DatabaseWrapper, wide_checkpoints
 
 
 def _wrapper(path: Path, timeout: float = 5) -> DatabaseWrapper:
@@ -128,3 +128,20 @@ def test_a_failed_transaction_releases_the_queue(db_file: Path) -> None:
     assert done.wait(5)
     assert _count(db_file) == 1
     wrapper.close()
+
+
+def test_a_bulk_job_widens_the_checkpoint_interval_and_restores_it(db_file: Path) -> None:
+    wrapper = _wrapper(db_file)
+
+    def pragma(sql: str) -> tuple[Any, ...]:
+        with wrapper.cursor() as cursor:
+            cursor.execute(sql)
+            return tuple(cursor.fetchone())
+
+    with wide_checkpoints(wrapper):
+        assert pragma("PRAGMA wal_autocheckpoint") == (WIDE_CHECKPOINT_PAGES,)
+        for value in range(200):
+            _write(wrapper, value)
+    assert pragma("PRAGMA wal_autocheckpoint") == (1000,)
+    wrapper.close()
+    assert _count(db_file) == 200
