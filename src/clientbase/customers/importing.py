@@ -23,9 +23,9 @@ from django.db import connection, transaction
 
 from clientbase.access.actor import Actor
 from clientbase.core import collector, fastinsert
+from clientbase.core.bulk import bulk_writes
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
-from clientbase.core.sqlite_backend.base import wide_checkpoints
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
 from clientbase.customers import import_columns as columns
 from clientbase.customers.models import Customer, ProfileChange
@@ -316,7 +316,7 @@ def import_customers(path: Path, *, actor: Actor, mapping: dict[str, Any] | None
                                 "mapping file."))
         return result
     whole = mode == "all-or-nothing" or dry_run
-    with wide_checkpoints(connection), transaction.atomic() if whole else contextlib.nullcontext():
+    with bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[RowIn] = []
         for sheet, role, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
             if batch and batch[-1].sheet != sheet.name:

@@ -19,9 +19,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clientbase.core import fastinsert
+from clientbase.core.bulk import bulk_writes
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
-from clientbase.core.sqlite_backend.base import wide_checkpoints
 from clientbase.core.tabular import Sheet
 from clientbase.customers import import_columns as columns
 from clientbase.customers.importing import (
@@ -256,7 +256,7 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
     importer = OrderImporter(region=region, report=report, result=result)
     plan = plan_sheets(path, mapping, "orders")
     whole = mode == "all-or-nothing" or dry_run
-    with wide_checkpoints(connection), transaction.atomic() if whole else contextlib.nullcontext():
+    with bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[OrderRows] = []
         current: OrderRows | None = None
         last_mapped: dict[int, str] | None = None

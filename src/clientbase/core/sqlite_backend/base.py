@@ -13,11 +13,9 @@ second one on the same file through another connection waits for itself and fail
 """
 
 import _thread
-import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -96,30 +94,3 @@ class DatabaseWrapper(base.DatabaseWrapper):
         finally:
             self._release()
 
-
-WIDE_CHECKPOINT_PAGES = 16_384  # 64 MB of WAL with 4 KB pages
-
-
-@contextlib.contextmanager
-def wide_checkpoints(connection: Any) -> Iterator[None]:
-    """Let the WAL grow to ``WIDE_CHECKPOINT_PAGES`` between checkpoints for one bulk job (an import).
-
-    A batch of an import dirties thousands of scattered pages (figures and index pages of the customers
-    it touches). With SQLite's default (a checkpoint whenever the WAL passes 1,000 pages) every commit
-    copied its pages into the database file and synced it again; a page changed by several batches was
-    written each time (4.9 GB written for a 500,000-line order import). A wider WAL checkpoints a few
-    times less often and writes each page once per checkpoint; at the end a checkpoint brings the file up
-    to date, so the next small write does not pay for the import's. Does nothing on other databases.
-    """
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    raw.execute(f"PRAGMA wal_autocheckpoint = {WIDE_CHECKPOINT_PAGES}")
-    try:
-        yield
-    finally:
-        raw.execute("PRAGMA wal_autocheckpoint = 1000")
-        if not connection.in_atomic_block:
-            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 
-from clientbase.core.sqlite_backend.base import WIDE_CHECKPOINT_PAGES, DatabaseWrapper, wide_checkpoints
+from clientbase.core.bulk import WIDE_CHECKPOINT_PAGES, bulk_writes
+from clientbase.core.sqlite_backend.base import DatabaseWrapper
 
 
 def _wrapper(path: Path, timeout: float = 5) -> DatabaseWrapper:
@@ -138,7 +139,7 @@ def test_a_bulk_job_widens_the_checkpoint_interval_and_restores_it(db_file: Path
             cursor.execute(sql)
             return tuple(cursor.fetchone())
 
-    with wide_checkpoints(wrapper):
+    with bulk_writes(wrapper):
         assert pragma("PRAGMA wal_autocheckpoint") == (WIDE_CHECKPOINT_PAGES,)
         for value in range(200):
             _write(wrapper, value)
