@@ -281,11 +281,12 @@ def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
-# A file repeats the same names, cities, dates, prices and quantities on most of its rows: the importers parse
-# each distinct cell once through these. Typed (True, 1 and 1.0 are different cells); a refused cell raises again
+# A file repeats the same names, cities, dates, prices and SKUs on most of its rows: the importers parse each
+# distinct cell once through these. Typed (True, 1 and 1.0 are different cells); a refused cell raises again
 # each time (lru_cache keeps no exceptions). ``date`` refuses future dates and "today" only moves forward, so
-# a date accepted once stays right to accept.
-cached_text = functools.lru_cache(maxsize=65_536, typed=True)(text)
-cached_date = functools.lru_cache(maxsize=65_536, typed=True)(date)
-cached_money = functools.lru_cache(maxsize=65_536, typed=True)(money)
-cached_code = functools.lru_cache(maxsize=65_536, typed=True)(code)
+# a date accepted once stays right to accept. An entry costs ~270 bytes: the sizes keep all four under
+# 20 MB (imports must stay flat in memory), large enough for a year of prices or a century of birthdays.
+cached_text = functools.lru_cache(maxsize=16_384, typed=True)(text)
+cached_date = functools.lru_cache(maxsize=32_768, typed=True)(date)
+cached_money = functools.lru_cache(maxsize=32_768, typed=True)(money)
+cached_code = functools.lru_cache(maxsize=4096, typed=True)(code)

@@ -155,7 +155,9 @@ class Importer:
             return columns.cached_date(value)
         if name == "gender":
             return columns.gender(value)
-        return columns.cached_text(value, TEXT_LIMITS.get(name, 100))
+        if name in TEXT_LIMITS:  # long and mostly distinct (notes, addresses, full names): not worth keeping
+            return columns.text(value, TEXT_LIMITS[name])
+        return columns.cached_text(value, 100)
 
     # Writing one batch -----------------------------------------------------------------------
     def apply(self, batch: list[RowIn]) -> None:
