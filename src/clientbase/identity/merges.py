@@ -28,9 +28,9 @@ from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.consents import stricter
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
-from clientbase.identity.services import lock_identity
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -252,30 +252,36 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     return merges
 
 
-@transaction.atomic
 def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> list[Merge]:
-    """Merge each (survivor id, absorbed id, reason) in order, as if one ``merge_customers`` after another."""
+    """Merge each (survivor id, absorbed id, reason) in order, as if one ``merge_customers`` after another.
+
+    Atomic. The caller holds the identity lock over these customers (``identity.locks``: ingest holds
+    them already; ``merge_customers`` takes the exclusive lock). No pairs: no statement at all (most
+    ingest groups merge nothing, and a savepoint is two round trips on PostgreSQL)."""
     if not pairs:
         return []
-    lock_identity()
-    ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
-    customers = Customer.objects.in_bulk(ids)
-    missing = [pk for pk in ids if pk not in customers]
-    if missing:
-        raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
-    _check(pairs, customers)
-    merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
-    if notify:
-        notify_participants(ids)
-    return merges
+    with transaction.atomic():
+        ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
+        customers = Customer.objects.in_bulk(ids)
+        missing = [pk for pk in ids if pk not in customers]
+        if missing:
+            raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
+        _check(pairs, customers)
+        merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
+        if notify:
+            notify_participants(ids)
+        return merges
 
 
+@transaction.atomic
 def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, reason: str = "",
                     notify: bool = True) -> Merge:
     """Move everything of ``absorbed`` to ``survivor`` and leave ``absorbed`` as a tombstone.
 
     ``notify=False`` skips the participants' ``after_change`` (the caller calls ``notify_participants``).
+    Takes the exclusive identity lock: no ingest runs beside a manual merge.
     """
+    lock_identity()
     [merge] = merge_many([(survivor.pk, absorbed.pk, reason)], actor=actor, notify=notify)
     survivor.refresh_from_db()
     absorbed.refresh_from_db()

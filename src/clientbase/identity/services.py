@@ -73,19 +73,3 @@ def load_guards() -> "Guards":
         single_valued=frozenset(getattr(settings, "CLIENTBASE_SINGLE_VALUED_KINDS", DEFAULT_SINGLE_VALUED)),
         patterns=compile_patterns(JunkPattern.objects.values_list("kind", "pattern")),
     )
-
-
-def lock_identity() -> None:
-    """Serialise identity writers (ingest groups, merges, unmerges) for the rest of the transaction.
-
-    On PostgreSQL a transaction-level advisory lock; on SQLite the IMMEDIATE transaction already
-    holds the database write lock, so there is nothing more to take.
-    """
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_LOCK_KEY])
-
-
-IDENTITY_LOCK_KEY = 0x636C6964  # "clid"
