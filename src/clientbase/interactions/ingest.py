@@ -5,6 +5,8 @@ others; ``(source, id)`` is stored once. Events without typed handlers go throug
 savepoint for a run of events, identifier lookups and inserts in bulk, resolution in memory
 (``resolution.resolve``). If the bulk savepoint fails, its events are redone one by one. Events whose
 type has handlers (``handlers.handles``) each get their own savepoint so a handler can reject one.
+Every group runs under the identity locks (``identity.locks``): fine-grained when the request is one
+small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
 from collections.abc import Iterable
