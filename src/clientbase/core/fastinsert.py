@@ -4,7 +4,7 @@ Django's ``bulk_create`` assembles SQL text for every row and value, which domin
 millions of rows. Here each field's ``pre_save`` gives the value (so defaults and ``auto_now_add``
 behave as with the ORM), a per-type converter turns it into what the driver takes (JSON text and
 naive-UTC datetime text on SQLite, as Django stores them), and the whole list goes in with one
-``COPY`` on PostgreSQL or one prepared ``executemany`` on SQLite.
+``COPY`` on PostgreSQL (a few rows: one multi-row ``INSERT``) or one prepared ``executemany`` on SQLite.
 Must run inside a transaction. Signals are not sent, as with ``bulk_create``.
 """
 
@@ -197,10 +197,21 @@ def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callabl
     return tuple(values)
 
 
+_FEW = 8
+
+
 def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) <= _FEW:
+            # A few rows (a single-event request's): one INSERT is one round trip where COPY takes two
+            # (start, then data and end) and twice the client CPU. PostgreSQL types each parameter by its
+            # target column, as COPY does, so the same row values go in.
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.execute(f"INSERT INTO {quote(table)} ({names}) VALUES " + ", ".join([f"({marks})"] * len(rows)),
+                           [value for row in rows for value in row])
+            return
         if connection.vendor == "postgresql":
             # COPY: psycopg's executemany interpolates and sends every row on its own. COPY goes through
             # psycopg's own cursor, so its errors are wrapped here as Django's: callers catch IntegrityError

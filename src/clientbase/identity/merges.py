@@ -11,6 +11,7 @@ Rules (docs/identity.md):
 merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 
 from clientbase.access.actor import Actor
-from clientbase.core import fastinsert
+from clientbase.core import fastinsert, fastsql
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.text import search_key
@@ -28,9 +29,9 @@ from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.consents import stricter
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
-from clientbase.identity.services import lock_identity
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -104,6 +105,35 @@ def _move_rows(label: str, owners: dict[int, int]) -> dict[int, list[int]]:
                 cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
                                    [(owners[a], a) for a in sorted(moved)])
     return {a: sorted(ids) for a, ids in moved.items()}
+
+
+def _one_statement(owners: dict[int, int]) -> bool:
+    return connection.vendor == "postgresql" and len(owners) == 1
+
+
+@functools.cache
+def _move_one_sql(labels: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    moves, reads = [], []
+    for n, label in enumerate(labels):
+        meta = _model(label)._meta
+        table, pk = quote(meta.db_table), quote(str(meta.pk.column))  # type: ignore[union-attr]
+        column = quote(str(meta.get_field("customer").column))  # type: ignore[union-attr]
+        moves.append(f"m{n} AS (UPDATE {table} SET {column} = %s WHERE {column} = %s RETURNING {pk} AS id)")
+        reads.append(f"SELECT {n}, id FROM m{n}")
+    return f"WITH {', '.join(moves)} {' UNION ALL '.join(reads)}"
+
+
+def _move_one(labels: tuple[str, ...], absorbed: int, survivor: int) -> dict[str, dict[int, list[int]]]:
+    """``_move_rows`` of every table for one absorbed customer on PostgreSQL, in one statement.
+
+    A merge that a single event makes moves one customer's rows out of some fifteen tables; a statement
+    per table (and two where rows moved) was most of its round trips. Each ``UPDATE … WHERE customer =``
+    walks that table's customer index; the tables are distinct, so the updates cannot meet."""
+    moved: dict[str, dict[int, list[int]]] = {label: {} for label in labels}
+    for n, row_id in fastsql.rows(_move_one_sql(labels), [survivor, absorbed] * len(labels)):
+        moved[labels[n]].setdefault(absorbed, []).append(row_id)
+    return {label: {a: sorted(ids) for a, ids in by.items()} for label, by in moved.items()}
 
 
 def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: Actor,
@@ -210,8 +240,10 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     merges = [Merge(pk=pk, survivor_id=s, absorbed_id=a, at=at, actor_user_id=actor.user_id, reason=reason[:200],
                     **marks) for (s, a, reason), pk in zip(pairs, fastinsert.reserve_ids(Merge, len(pairs)), strict=True)]
     owners = {a: s for s, a, _ in pairs}
-    for label in _labels():
-        moved = _move_rows(label, owners)
+    labels = _labels()
+    alone = _move_one(tuple(labels), *next(iter(owners.items()))) if _one_statement(owners) else None
+    for label in labels:
+        moved = alone[label] if alone is not None else _move_rows(label, owners)
         for merge in merges:
             merge.moved[label] = moved.get(merge.absorbed_id, [])
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
@@ -252,30 +284,36 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     return merges
 
 
-@transaction.atomic
 def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> list[Merge]:
-    """Merge each (survivor id, absorbed id, reason) in order, as if one ``merge_customers`` after another."""
+    """Merge each (survivor id, absorbed id, reason) in order, as if one ``merge_customers`` after another.
+
+    Atomic. The caller holds the identity lock over these customers (``identity.locks``: ingest holds
+    them already; ``merge_customers`` takes the exclusive lock). No pairs: no statement at all (most
+    ingest groups merge nothing, and a savepoint is two round trips on PostgreSQL)."""
     if not pairs:
         return []
-    lock_identity()
-    ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
-    customers = Customer.objects.in_bulk(ids)
-    missing = [pk for pk in ids if pk not in customers]
-    if missing:
-        raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
-    _check(pairs, customers)
-    merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
-    if notify:
-        notify_participants(ids)
-    return merges
+    with transaction.atomic():
+        ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
+        customers = Customer.objects.in_bulk(ids)
+        missing = [pk for pk in ids if pk not in customers]
+        if missing:
+            raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
+        _check(pairs, customers)
+        merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
+        if notify:
+            notify_participants(ids)
+        return merges
 
 
+@transaction.atomic
 def merge_customers(survivor: Customer, absorbed: Customer, *, actor: Actor, reason: str = "",
                     notify: bool = True) -> Merge:
     """Move everything of ``absorbed`` to ``survivor`` and leave ``absorbed`` as a tombstone.
 
     ``notify=False`` skips the participants' ``after_change`` (the caller calls ``notify_participants``).
+    Takes the exclusive identity lock: no ingest runs beside a manual merge.
     """
+    lock_identity()
     [merge] = merge_many([(survivor.pk, absorbed.pk, reason)], actor=actor, notify=notify)
     survivor.refresh_from_db()
     absorbed.refresh_from_db()

@@ -6,6 +6,7 @@ from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.customers.models import Customer
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import ReviewCase, ReviewStatus
 
@@ -21,6 +22,7 @@ def resolve_review(case: ReviewCase, action: str, *, actor: Actor) -> ReviewCase
     if action not in ACTIONS:
         raise DomainValidationError.single("action", f"Must be one of {', '.join(ACTIONS)}.")
     if action == "merge":
+        lock_identity()  # before following tombstones: no ingest merges either customer after we read it
         first, second = Customer.objects.get(pk=case.customer_a_id), Customer.objects.get(pk=case.customer_b_id)
         first, second = _live(first), _live(second)
         if first.pk == second.pk:

@@ -3,9 +3,10 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from clientbase.access.actor import Actor
+from clientbase.core import fastsql
 from clientbase.core.errors import DomainValidationError
 from clientbase.customers.history import record_change
 from clientbase.customers.models import Customer
@@ -64,28 +65,16 @@ def remove_identifier(identifier: Identifier, *, actor: Actor, source: str = "")
 
 
 def load_guards() -> "Guards":
-    """The guard configuration: settings plus admin-added junk patterns (read once per call)."""
+    """The guard configuration: settings plus admin-added junk patterns (read once per call).
+
+    The patterns are read with plain SQL: every ingest request reads them, and compiling the ORM query
+    cost more CPU than the database took to answer it (``core.fastsql``)."""
     from clientbase.identity.guards import DEFAULT_SINGLE_VALUED, Guards, compile_patterns
     from clientbase.identity.models import JunkPattern
 
+    table = connection.ops.quote_name(JunkPattern._meta.db_table)
     return Guards(
         caps=dict(getattr(settings, "CLIENTBASE_IDENTIFIER_CAPS", {})),
         single_valued=frozenset(getattr(settings, "CLIENTBASE_SINGLE_VALUED_KINDS", DEFAULT_SINGLE_VALUED)),
-        patterns=compile_patterns(JunkPattern.objects.values_list("kind", "pattern")),
+        patterns=compile_patterns(fastsql.rows(f"SELECT kind, pattern FROM {table} ORDER BY id", [])),
     )
-
-
-def lock_identity() -> None:
-    """Serialise identity writers (ingest groups, merges, unmerges) for the rest of the transaction.
-
-    On PostgreSQL a transaction-level advisory lock; on SQLite the IMMEDIATE transaction already
-    holds the database write lock, so there is nothing more to take.
-    """
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_LOCK_KEY])
-
-
-IDENTITY_LOCK_KEY = 0x636C6964  # "clid"

@@ -17,10 +17,10 @@ from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange, Tag
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.merges import CONSENT, EVENT, IDENTIFIER, _model, notify_participants
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import participants
-from clientbase.identity.services import lock_identity
 
 
 def _later_moved(merge: Merge, label: str) -> set[int]:

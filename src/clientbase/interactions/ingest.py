@@ -5,6 +5,8 @@ others; ``(source, id)`` is stored once. Events without typed handlers go throug
 savepoint for a run of events, identifier lookups and inserts in bulk, resolution in memory
 (``resolution.resolve``). If the bulk savepoint fails, its events are redone one by one. Events whose
 type has handlers (``handlers.handles``) each get their own savepoint so a handler can reject one.
+Every group runs under the identity locks (``identity.locks``): fine-grained when the request is one
+small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
 from collections.abc import Iterable
@@ -19,7 +21,8 @@ from clientbase.core import collector
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
 from clientbase.identity.guards import Guards
-from clientbase.identity.services import load_guards, lock_identity
+from clientbase.identity.locks import OwnersMoved, lock_identifiers
+from clientbase.identity.services import load_guards
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event
@@ -107,11 +110,31 @@ def _runs(events: list[ParsedEvent]) -> Iterable[list[ParsedEvent]]:
         yield run
 
 
-def _run_group(group: list[ParsedEvent], results: list[EventResult], actor: Actor, guards: Guards) -> None:
+def _apply_locked(group: list[ParsedEvent], results: list[EventResult], actor: Actor, guards: Guards, *,
+                  shared: bool, recheck: bool = False) -> None:
+    """Store ``group`` in its own atomic block under the identity locks (``identity.locks``).
+
+    ``shared``: fine-grained locks (the caller's transaction holds no identity lock). A writer that finds
+    a customer merged meanwhile starts over (the rollback releases its locks); its third try takes the
+    exclusive lock, so it always ends. ``recheck``: look for stored duplicates again under the lock.
+    """
+    keys = {(i.kind, i.value) for event in group for i in event.identifiers}
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                lock = lock_identifiers(keys, shared=shared and attempt < 2)
+                fresh = _mark_duplicates(group, results) if recheck else group
+                if fresh:
+                    apply_group(fresh, results, actor, guards, lock)
+            return
+        except OwnersMoved:
+            continue
+
+
+def _run_group(group: list[ParsedEvent], results: list[EventResult], actor: Actor, guards: Guards, *,
+               shared: bool = False) -> None:
     try:
-        with transaction.atomic():
-            lock_identity()
-            apply_group(group, results, actor, guards)
+        _apply_locked(group, results, actor, guards, shared=shared)
     except DomainValidationError as exc:
         if len(group) > 1:
             raise
@@ -121,14 +144,33 @@ def _run_group(group: list[ParsedEvent], results: list[EventResult], actor: Acto
             raise
         # A concurrent writer stored one of our identifiers or the event itself first: look again.
         try:
-            with transaction.atomic():
-                lock_identity()
-                fresh = _mark_duplicates(group, results)
-                if fresh:
-                    apply_group(fresh, results, actor, guards)
+            _apply_locked(group, results, actor, guards, shared=shared, recheck=True)
         except (IntegrityError, DomainValidationError) as exc:
             errors = exc.errors if isinstance(exc, DomainValidationError) else [FieldError("", str(exc))]
             _reject(results[group[0].index], errors)
+
+
+def _store(groups: list[list[ParsedEvent]], results: list[EventResult], actor: Actor, guards: Guards) -> None:
+    """Store the groups: all in one transaction, or one group in its own (a single-event request).
+
+    A lone group outside any transaction is the whole transaction, so it takes the shared-mode identity
+    locks and concurrent requests for other people do not wait for it (``identity.locks``); it also saves
+    the outer transaction's savepoint round trips. If such a group of several events fails, its events
+    are redone one by one in one transaction, as any group's are.
+    """
+    if len(groups) == 1 and not transaction.get_connection().in_atomic_block:
+        try:
+            _run_group(groups[0], results, actor, guards, shared=True)
+            return
+        except (IntegrityError, DomainValidationError):
+            groups = [[event] for event in groups[0]]
+    with transaction.atomic():
+        for group in groups:
+            try:
+                _run_group(group, results, actor, guards)
+            except (IntegrityError, DomainValidationError):
+                for event in group:
+                    _run_group([event], results, actor, guards)
 
 
 def _reject(result: EventResult, errors: list[FieldError]) -> None:
@@ -138,7 +180,7 @@ def _reject(result: EventResult, errors: list[FieldError]) -> None:
 
 def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
-    with collector.paused(), transaction.atomic():
+    with collector.paused():
         return _ingest(raw_events, actor)
 
 
@@ -156,10 +198,5 @@ def _ingest(raw_events: list[Any], actor: Actor) -> IngestReport:
             parsed.append(parse_event(i, raw, guards, region))
         except DomainValidationError as exc:
             _reject(results[i], exc.errors)
-    for group in _runs(_mark_duplicates(parsed, results)):
-        try:
-            _run_group(group, results, actor, guards)
-        except (IntegrityError, DomainValidationError):
-            for event in group:
-                _run_group([event], results, actor, guards)
+    _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
     return IngestReport(results)

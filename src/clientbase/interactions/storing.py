@@ -19,6 +19,7 @@ from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
+from clientbase.identity.locks import EXCLUSIVE, IdentityLock
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
 from clientbase.identity.selectors import identifier_owners
@@ -44,11 +45,12 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
     return [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
-def _known_state(events: list[ParsedEvent], guards: Guards) -> KnownState:
+def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) -> KnownState:
     pairs = {(i.kind, i.value) for e in events for i in e.identifiers}
     owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in identifier_owners(pairs).items()}
     reviews = ReviewCase._meta.db_table
     customers = sorted(set(owner.values()))
+    lock.lock_customers(customers)  # before reading their counts: see identity.locks
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
     reviewed: set[frozenset[int]] = set()
@@ -204,10 +206,14 @@ def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Ev
     return Event.objects.bulk_create(rows)
 
 
-def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: Actor, guards: Guards) -> None:
-    """Resolve and store ``events`` (none of them stored yet); fill in their results."""
+def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: Actor, guards: Guards,
+                lock: IdentityLock = EXCLUSIVE) -> None:
+    """Resolve and store ``events`` (none of them stored yet); fill in their results.
+
+    The caller holds ``lock`` (``identity.locks``); a shared-mode one locks the customers found here
+    and may raise ``OwnersMoved`` before anything is written."""
     by_index = {e.index: e for e in events}
-    plan = resolve(events, _known_state(events, guards), guards)
+    plan = resolve(events, _known_state(events, guards, lock), guards)
     _execute_merges(plan, by_index, results, actor)
     created, openers = _create_customers(plan, events, actor)
 

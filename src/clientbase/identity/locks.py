@@ -1,0 +1,117 @@
+"""Identity locks: which writers may change identifiers, merges and their customers at the same time.
+
+The rule (docs/identity.md, Concurrency). On PostgreSQL every identity writer takes transaction-level
+advisory locks, in this order, and never another identity lock afterwards:
+
+1. the identity lock ``IDENTITY_LOCK_KEY``: **exclusive** for bulk ingest groups, merges, unmerges and
+   retries (``lock_identity``); **shared** for a small ingest (``lock_identifiers``, at most
+   ``FINE_LIMIT`` identifiers in one group that is its own transaction: a single-event API request);
+2. a shared-mode writer then locks each normalised ``(kind, value)`` its events carry (a CRC-32 of it),
+   in ascending order: two events that carry one identifier wait for each other, so at most one of them
+   creates its identifier or customer;
+3. after looking up who holds those identifiers, it locks those customers (ascending ids) and reads
+   whether any was merged meanwhile (``IdentityLock.lock_customers``); if so, ``OwnersMoved`` makes it
+   start over (its locks go with the rolled-back savepoint). A customer's identifiers, counts, verified
+   kinds and reviews change only under its lock (a shared-mode writer's merge holds both customers) or
+   under the exclusive lock, so what the writer read stays true until it commits.
+
+Every lock is granted in one global order (the identity lock, then identifier keys ascending, then
+customer keys ascending; each class in its own key space), so shared-mode writers cannot deadlock one
+another, and an exclusive writer waits for all of them or they for it. PostgreSQL queues a new shared
+request behind a waiting exclusive one, so bulk ingest is not starved. Hash collisions only make two
+unrelated writers wait for each other. A transaction must not ask for the exclusive lock after taking
+shared-mode locks (it would wait for writers waiting for it): ``ingest_events`` uses the shared mode only
+when its one group is the whole transaction.
+
+On SQLite every write transaction is ``BEGIN IMMEDIATE``, which already serialises writers: nothing is taken.
+"""
+
+import zlib
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from django.db import connection
+
+from clientbase.core import fastsql
+from clientbase.customers.models import Customer
+
+IDENTITY_LOCK_KEY = 0x636C6964  # "clid"; the one-bigint advisory key space
+# Two-int4 advisory key spaces (never equal to a one-bigint key): identifiers by hash, customers by id.
+_IDENTIFIER_SPACE = 0x636C6901
+_CUSTOMER_SPACE = 0x636C6902
+# Most identifiers a shared-mode writer locks one by one; beyond it the exclusive lock is cheaper than
+# thousands of entries in PostgreSQL's shared lock table (max_locks_per_transaction × connections).
+FINE_LIMIT = 32
+
+
+class OwnersMoved(Exception):
+    """A customer found holding an identifier was merged into another before its lock was granted."""
+
+
+def _int4(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def identifier_key(kind: str, value: str) -> int:
+    """The advisory key of a normalised identifier: stable across processes (unlike ``hash``)."""
+    return _int4(zlib.crc32(f"{kind}:{value}".encode()))
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def lock_identity() -> None:
+    """Take the identity lock exclusively, for the rest of the transaction: no other identity writer runs.
+
+    For bulk ingest groups, merges, unmerges; on SQLite the IMMEDIATE transaction already is this lock.
+    """
+    if _postgres():
+        fastsql.rows("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_LOCK_KEY])
+
+
+@dataclass(frozen=True)
+class IdentityLock:
+    """What a writer holds: the exclusive lock, or (``shared``) its identifiers' keys under the shared one."""
+
+    shared: bool = False
+
+    def lock_customers(self, customer_ids: Iterable[int]) -> None:
+        """Lock these customers (they hold the writer's identifiers); ``OwnersMoved`` if one is a tombstone.
+
+        Nothing to do under the exclusive lock. The check reads after the locks are granted (its own
+        statement, so a snapshot newer than any merge that held them)."""
+        ids = sorted(set(customer_ids))
+        if not self.shared or not ids:
+            return
+        fastsql.rows("SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k",
+                     [_CUSTOMER_SPACE, sorted({_int4(pk) for pk in ids})])
+        moved = fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s) "
+                             "AND merged_into_id IS NOT NULL LIMIT 1", [ids])
+        if moved:
+            raise OwnersMoved
+
+
+EXCLUSIVE = IdentityLock(shared=False)
+
+
+def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) -> IdentityLock:
+    """Lock for a writer of these normalised (kind, value) identifiers.
+
+    ``shared`` asks for the fine-grained mode (the caller's transaction holds no identity lock yet and
+    will take no exclusive one); it is granted on PostgreSQL for at most ``FINE_LIMIT`` identifiers,
+    otherwise the exclusive lock is taken. The caller then locks the holders with ``lock_customers``.
+    """
+    if not _postgres():
+        return EXCLUSIVE
+    if not shared or len(identifiers) > FINE_LIMIT:
+        lock_identity()
+        return EXCLUSIVE
+    keys = sorted({identifier_key(kind, value) for kind, value in identifiers})
+    # One statement: the shared identity lock first, then the keys in ascending order (unnest yields the
+    # array in order, and each row's lock is granted before the next row is produced).
+    fastsql.rows("SELECT pg_advisory_xact_lock_shared(%s) UNION ALL "
+                 "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k",
+                 [IDENTITY_LOCK_KEY, _IDENTIFIER_SPACE, keys])
+    return IdentityLock(shared=True)
