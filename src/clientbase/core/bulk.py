@@ -26,9 +26,10 @@ def bulk_writes(connection: Any) -> Iterator[None]:
         return
     connection.ensure_connection()
     raw = connection.connection
+    before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     raw.execute(f"PRAGMA wal_autocheckpoint = {WIDE_CHECKPOINT_PAGES}")
     try:
         yield
     finally:
-        raw.execute("PRAGMA wal_autocheckpoint = 1000")
+        raw.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
         raw.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -134,35 +134,34 @@ def upsert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     overwrites that row's other ``columns`` instead (``ON CONFLICT … DO UPDATE``); columns not given keep
     their stored values. Each key at most once per call. Returns the number of rows.
 
-    SQLite: one prepared statement run per row (``executemany``). PostgreSQL: ``COPY`` into a temporary
-    table, then one ``INSERT … SELECT … ON CONFLICT`` (binding the rows as parameters cost several times more).
+    SQLite: one prepared statement run per row (``executemany``). PostgreSQL: one ``INSERT … SELECT …
+    FROM unnest(one array per column) … ON CONFLICT`` (a temporary table to COPY into cost catalog writes
+    and a lock-table entry per call, which a one-transaction import of a million orders ran out of).
     """
     names, prepared = _plain_rows(model, columns, rows)
     if not prepared:
         return 0
     quote = connection.ops.quote_name
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    by_column = {str(f.column): f for f in model._meta.concrete_fields}
     conflict = ", ".join(quote(str(by_attname[k].column)) for k in key)
     changed = [quote(str(by_attname[c].column)) for c in columns if c not in key]
     updates = ", ".join(f"{c} = excluded.{c}" for c in changed)
     table, listed = quote(model._meta.db_table), ", ".join(quote(c) for c in names)
     tail = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}" if updates else f"ON CONFLICT ({conflict}) DO NOTHING"
-    # savepoint=False: no savepoint inside a caller's transaction, a transaction of its own outside one (the
-    # temporary table must live from its CREATE to the INSERT).
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
             marks = ", ".join(["%s"] * len(names))
             cursor.executemany(f"INSERT INTO {table} ({listed}) VALUES ({marks}) {tail}", prepared)
             return len(prepared)
-        load = quote(f"{model._meta.db_table}_load")
-        # Only the columns' types (no constraints, no identity); dropped at commit. A caller's earlier call in
-        # the same transaction left it behind, hence the DROP.
-        cursor.execute(f"DROP TABLE IF EXISTS {load}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {load} ON COMMIT DROP AS SELECT {listed} FROM {table} WITH NO DATA")
-        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {load} ({listed}) FROM STDIN") as copy:
-            for row in prepared:
-                copy.write_row(row)
-        cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {load} {tail}")
+        # JSON goes as text (what _plain_rows made of it) and is cast per value; the rest as arrays of its type.
+        types = [("text", "::jsonb") if isinstance(by_column[c], models.JSONField)
+                 else (str(by_column[c].db_type(connection)), "") for c in names]
+        arrays = ", ".join(f"%s::{kind}[]" for kind, _ in types)
+        aliases = [f"v{i}" for i in range(len(names))]
+        selected = ", ".join(f"{alias}{cast}" for alias, (_, cast) in zip(aliases, types, strict=True))
+        cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {selected} FROM unnest({arrays}) "
+                       f"AS v({', '.join(aliases)}) {tail}", [list(column) for column in zip(*prepared, strict=True)])
     return len(prepared)
 
 

@@ -30,7 +30,7 @@ class ContactPersonInline(ReadOnlyAdminMixin, admin.TabularInline[ContactPerson,
 class CustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Customer]):
     list_display = ["id", "display_name", "kind", "city", "team", "owner", "merged_into", "updated_at"]
     list_filter = ["kind", "team", "gender", "family_status", "preferred_channel", "tags"]
-    # search_key is the indexed, normalised name; identifiers find people by phone or email.
+    # search_key is the normalised name (matched by substring); identifiers find people by phone or email.
     search_fields = ["search_key", "legal_name", "registration_number", "identifiers__value"]
     list_select_related = ["team", "owner"]
     raw_id_fields = ["owner", "merged_into"]

@@ -5,9 +5,11 @@ silently (a phone typed as a number is read as its digits, which is what Excel d
 written ``01/05/1990`` is refused, because it is the 1st of May in Moscow and the 5th of January in Ohio).
 """
 
+import contextlib
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from clientbase.core.text import search_key
@@ -282,11 +284,32 @@ def moment(value: Any, tz: dt.tzinfo) -> dt.datetime:
 
 
 # A file repeats the same names, cities, dates, prices and SKUs on most of its rows: the importers parse each
-# distinct cell once through these. Typed (True, 1 and 1.0 are different cells); a refused cell raises again
-# each time (lru_cache keeps no exceptions). ``date`` refuses future dates and "today" only moves forward, so
-# a date accepted once stays right to accept. An entry costs ~270 bytes: the sizes keep all four under
-# 20 MB (imports must stay flat in memory), large enough for a year of prices or a century of birthdays.
-cached_text = functools.lru_cache(maxsize=16_384, typed=True)(text)
-cached_date = functools.lru_cache(maxsize=32_768, typed=True)(date)
-cached_money = functools.lru_cache(maxsize=32_768, typed=True)(money)
-cached_code = functools.lru_cache(maxsize=4096, typed=True)(code)
+# distinct text cell once through these. Only text is kept (numbers and dates from Excel cells are cheap to
+# parse, and -0.0 == 0.0 would share an answer); a refused cell raises again each time (lru_cache keeps no
+# exceptions). ``date`` refuses future dates and "today" only moves forward, so a date accepted once stays
+# right to accept. An entry costs ~270 bytes: together under 25 MB, dropped when an import ends
+# (``cells_remembered``) so a web worker does not keep them.
+def _text_cells_cached[R](parse: Callable[..., R], size: int) -> Callable[..., R]:
+    cached = functools.lru_cache(maxsize=size)(parse)
+    _caches.append(cached)
+
+    def parse_cell(value: Any, *args: Any) -> R:
+        return cached(value, *args) if type(value) is str else parse(value, *args)
+    return parse_cell
+
+
+_caches: list[Any] = []
+cached_text = _text_cells_cached(text, 16_384)
+cached_date = _text_cells_cached(date, 32_768)
+cached_money = _text_cells_cached(money, 32_768)
+cached_code = _text_cells_cached(code, 16_384)
+
+
+@contextlib.contextmanager
+def cells_remembered() -> Iterator[None]:
+    """For one import: the cached cells are dropped when it ends, however it ends."""
+    try:
+        yield
+    finally:
+        for cache in _caches:
+            cache.cache_clear()

@@ -318,7 +318,7 @@ def import_customers(path: Path, *, actor: Actor, mapping: dict[str, Any] | None
                                 "mapping file."))
         return result
     whole = mode == "all-or-nothing" or dry_run
-    with bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
+    with columns.cells_remembered(), bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[RowIn] = []
         for sheet, role, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
             if batch and batch[-1].sheet != sheet.name:

@@ -73,7 +73,8 @@ class Customer(models.Model):
     business_type = models.CharField(_("business type"), max_length=100, blank=True)
     # Both
     address = models.CharField(_("address"), max_length=300, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)  # indexed in Meta (no LIKE index: never a prefix)
+    # Indexed; its PostgreSQL LIKE index is dropped (migration 0003): city is never matched by prefix.
+    city = models.CharField(_("city"), max_length=100, blank=True, db_index=True)
     time_zone = models.CharField(_("time zone"), max_length=50, blank=True, default="Europe/Moscow")
     notes = models.TextField(_("notes"), blank=True)
     # Contact preferences (R1.2)
@@ -107,7 +108,6 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["team", "id"], name="customer_team_id"),
             models.Index(fields=["last_name", "first_name"], name="customer_name"),
-            models.Index(fields=["city"], name="customer_city"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(merged_into=models.F("id")), name="customer_not_merged_into_self"),

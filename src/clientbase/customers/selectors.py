@@ -79,7 +79,7 @@ def search(actor: Actor, query: str, *, limit: int = 20, within: QuerySet[Custom
 
     A query that parses as a phone or an email is looked up exactly. Otherwise names are
     matched typo-tolerantly: candidates share a three-letter piece with the longest query
-    word (an indexed-prefix or substring filter in SQL), then rapidfuzz ranks them.
+    word (a substring filter in SQL), then rapidfuzz ranks them.
     """
     query = query.strip()
     if not query:

@@ -256,14 +256,14 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
     importer = OrderImporter(region=region, report=report, result=result)
     plan = plan_sheets(path, mapping, "orders")
     whole = mode == "all-or-nothing" or dry_run
-    with bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
+    with columns.cells_remembered(), bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[OrderRows] = []
         current: OrderRows | None = None
         last_mapped: dict[int, str] | None = None
-        number_at: int | None = None
+        number_at: list[int] = []
         for sheet, _, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
             if mapped is not last_mapped:  # a new sheet: where its order number is
-                last_mapped, number_at = mapped, next((i for i, n in mapped.items() if n == "order_id"), None)
+                last_mapped, number_at = mapped, [i for i, n in mapped.items() if n == "order_id"]
             if not any(values) and all(v in (None, "") for v in values):  # any() settles nearly every row
                 continue
             result.rows += 1
@@ -291,13 +291,15 @@ def _when(order: OrderRows) -> dt.datetime:
     return order.placed_at
 
 
-def _order_number(values: list[Any], index: int | None) -> str:
-    if index is None or index >= len(values) or values[index] in (None, ""):
-        return ""
-    try:
-        return columns.code(values[index])[:64]
-    except columns.CellError:
-        return str(values[index])
+def _order_number(values: list[Any], columns_at: list[int]) -> str:
+    """The first order-number cell of the row that is not empty (a mapping may name several columns)."""
+    for index in columns_at:
+        if index < len(values) and values[index] not in (None, ""):
+            try:
+                return columns.code(values[index])[:64]
+            except columns.CellError:
+                return str(values[index])
+    return ""
 
 
 def run_uploaded_import(upload: Any, *, kind: str, mode: str, dry_run: bool, mapping_text: str,

@@ -233,11 +233,11 @@ class CustomerProductCount(models.Model):
     """Units of a product a customer bought (favourites are the top of this table)."""
 
     # Every index here is written on every order. A customer's rows are found through product_count_unique
-    # (customer, product) and are few, so favourites sort them without an index of their own; product keeps its
-    # index (who bought this product: engagement triggers); deleting a category may scan.
+    # (customer, product) and are few, so favourites sort them without an index of their own; product and
+    # category keep theirs (who bought this product or this category: the stock-arrival trigger).
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+")
     quantity = models.IntegerField(default=0)
 
     class Meta:

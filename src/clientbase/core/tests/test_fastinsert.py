@@ -36,7 +36,7 @@ def test_upsert_inserts_new_keys_and_overwrites_only_the_given_columns_of_stored
     day = dt.date(2026, 3, 1)
     insert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(a.pk, day, 2)])
     stored = CustomerVisitDay.objects.get()
-    with transaction.atomic():  # twice in one transaction: the PostgreSQL load table is made again
+    with transaction.atomic():  # twice in one transaction
         upsert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(a.pk, day, 5), (b.pk, day, 1)],
                     key=["customer_id", "day"])
         upsert_rows(CustomerVisitDay, ["customer_id", "day", "orders"], [(b.pk, day, 3)], key=["customer_id", "day"])
