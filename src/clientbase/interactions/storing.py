@@ -216,7 +216,7 @@ def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Ev
     """Store the events; model instances (with ids) only when handlers will need them."""
     received = now()
     values = [(e.source, e.external_id, e.type, e.channel, e.occurred_at, received, customer_id,
-               [i.key for i in e.identifiers], _jsonable(e.traits), e.data)
+               [i.key for i in e.identifiers], _jsonable(e.traits) if e.traits else {}, e.data)
               for e, customer_id in zip(events, customer_ids, strict=True)]
     if not any(handlers_for(e.type) for e in events):
         insert_rows(Event, _EVENT_COLUMNS, values)
