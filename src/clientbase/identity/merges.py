@@ -63,48 +63,68 @@ def notify_participants(customer_ids: list[int]) -> None:
             participant.after_change(customer_ids)
 
 
-def _move_rows(label: str, owners: dict[int, int]) -> dict[int, list[int]]:
-    """Move every row of each absorbed customer to its survivor; return {absorbed: moved ids}.
-
-    Plain SQL: the ORM's CASE of hundreds of WHENs cost more to compile than the database took to run
-    it. PostgreSQL reads the ids with one index lookup per absorbed customer, then moves them with one
-    ``UPDATE … FROM unnest(…)`` by primary key (array parameters, so the query text stays short); SQLite
-    reads the ids, then runs one prepared UPDATE per absorbed customer that has rows. Within one round no customer is both absorbed and a survivor (``_rounds``),
-    so the order of the updates does not matter.
-    """
+def _names(label: str) -> tuple[str, str, str]:
+    """Quoted table, primary key column and customer column of a participant's model."""
     meta = _model(label)._meta
     quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(str(meta.pk.column))  # type: ignore[union-attr]
-    column = quote(str(meta.get_field("customer").column))  # type: ignore[union-attr]
-    moved: dict[int, list[int]] = defaultdict(list)
-    absorbed = sorted(owners)
+    return (quote(meta.db_table), quote(str(meta.pk.column)),  # type: ignore[union-attr]
+            quote(str(meta.get_field("customer").column)))  # type: ignore[union-attr]
+
+
+def _rows_of(labels: list[str], absorbed: list[int]) -> dict[str, dict[int, list[int]]]:
+    """{label: {absorbed customer: ids of its rows, ascending}} for each participant's table.
+
+    Plain SQL: the ORM's CASE of hundreds of WHENs cost more to compile than the database took to run
+    it. PostgreSQL reads every table in one statement, each with one index lookup per absorbed customer
+    (a round trip per table and round was most of a round's wait): joined straight to the unnest the
+    planner hashed it and read the whole table (an events table of millions, every merge round);
+    OFFSET 0 keeps each LATERAL subquery from being flattened back into that join. SQLite reads each
+    table with chunks of ``IN`` lists.
+    """
+    found: dict[str, dict[int, list[int]]] = {label: defaultdict(list) for label in labels}
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Rows by customer through the index, one lookup per absorbed customer: joined straight to the
-            # unnest the planner hashed it and read the whole table (an events table of millions, every
-            # merge round). OFFSET 0 keeps the LATERAL subquery from being flattened back into that join.
-            cursor.execute(f"SELECT r.{pk}, m.absorbed FROM unnest(%s::bigint[]) AS m(absorbed) CROSS JOIN LATERAL "
-                           f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r", [absorbed])
-            for row_id, customer_id in cursor.fetchall():
-                moved[customer_id].append(row_id)
-            ids = [row_id for a in absorbed for row_id in moved.get(a, [])]
-            if ids:
-                # "= ANY" as well as the join: the planner then reads the rows by primary key.
-                cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
-                               f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
-                               f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
-                               [ids, [owners[a] for a in absorbed for _ in moved.get(a, [])], ids])
+            parts = [f"SELECT {i}, r.{pk}, m.absorbed FROM m CROSS JOIN LATERAL "
+                     f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r"
+                     for i, (table, pk, column) in enumerate(map(_names, labels))]
+            cursor.execute("WITH m AS (SELECT unnest(%s::bigint[]) AS absorbed) " + " UNION ALL ".join(parts),
+                           [absorbed])
+            for index, row_id, customer_id in cursor.fetchall():
+                found[labels[index]][customer_id].append(row_id)
         else:
-            for start in range(0, len(absorbed), _CHUNK):
-                chunk = absorbed[start:start + _CHUNK]
-                cursor.execute(f"SELECT {pk}, {column} FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
-                               chunk)
-                for row_id, customer_id in cursor.fetchall():
-                    moved[customer_id].append(row_id)
-            if moved:
-                cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
-                                   [(owners[a], a) for a in sorted(moved)])
-    return {a: sorted(ids) for a, ids in moved.items()}
+            for label in labels:
+                table, pk, column = _names(label)
+                for start in range(0, len(absorbed), _CHUNK):
+                    chunk = absorbed[start:start + _CHUNK]
+                    cursor.execute(f"SELECT {pk}, {column} FROM {table} "
+                                   f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                    for row_id, customer_id in cursor.fetchall():
+                        found[label][customer_id].append(row_id)
+    return {label: {a: sorted(ids) for a, ids in rows.items()} for label, rows in found.items()}
+
+
+def _move_rows(label: str, owners: dict[int, int], moved: dict[int, list[int]]) -> None:
+    """Move the rows ``_rows_of`` found for each absorbed customer to its survivor.
+
+    PostgreSQL: one ``UPDATE … FROM unnest(…)`` by primary key (array parameters, so the query text stays
+    short); SQLite: one prepared UPDATE per absorbed customer that has rows. Within one round no customer
+    is both absorbed and a survivor (``_rounds``), so the order of the updates does not matter.
+    """
+    if not moved:
+        return
+    table, pk, column = _names(label)
+    absorbed = sorted(moved)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids = [row_id for a in absorbed for row_id in moved[a]]
+            # "= ANY" as well as the join: the planner then reads the rows by primary key.
+            cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
+                           f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
+                           f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
+                           [ids, [owners[a] for a in absorbed for _ in moved[a]], ids])
+        else:
+            cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
+                               [(owners[a], a) for a in absorbed])
 
 
 def _one_statement(owners: dict[int, int]) -> bool:
@@ -113,19 +133,16 @@ def _one_statement(owners: dict[int, int]) -> bool:
 
 @functools.cache
 def _move_one_sql(labels: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
     moves, reads = [], []
     for n, label in enumerate(labels):
-        meta = _model(label)._meta
-        table, pk = quote(meta.db_table), quote(str(meta.pk.column))  # type: ignore[union-attr]
-        column = quote(str(meta.get_field("customer").column))  # type: ignore[union-attr]
+        table, pk, column = _names(label)
         moves.append(f"m{n} AS (UPDATE {table} SET {column} = %s WHERE {column} = %s RETURNING {pk} AS id)")
         reads.append(f"SELECT {n}, id FROM m{n}")
     return f"WITH {', '.join(moves)} {' UNION ALL '.join(reads)}"
 
 
 def _move_one(labels: tuple[str, ...], absorbed: int, survivor: int) -> dict[str, dict[int, list[int]]]:
-    """``_move_rows`` of every table for one absorbed customer on PostgreSQL, in one statement.
+    """``_rows_of`` and ``_move_rows`` of every table for one absorbed customer on PostgreSQL, in one statement.
 
     A merge that a single event makes moves one customer's rows out of some fifteen tables; a statement
     per table (and two where rows moved) was most of its round trips. Each ``UPDATE … WHERE customer =``
@@ -241,11 +258,15 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
                     **marks) for (s, a, reason), pk in zip(pairs, fastinsert.reserve_ids(Merge, len(pairs)), strict=True)]
     owners = {a: s for s, a, _ in pairs}
     labels = _labels()
-    alone = _move_one(tuple(labels), *next(iter(owners.items()))) if _one_statement(owners) else None
+    if _one_statement(owners):
+        found = _move_one(tuple(labels), *next(iter(owners.items())))
+    else:
+        found = _rows_of(labels, sorted(owners))
+        for label, moved in found.items():
+            _move_rows(label, owners, moved)
     for label in labels:
-        moved = alone[label] if alone is not None else _move_rows(label, owners)
         for merge in merges:
-            merge.moved[label] = moved.get(merge.absorbed_id, [])
+            merge.moved[label] = found[label].get(merge.absorbed_id, [])
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     through = Customer.tags.through
     tags: dict[int, set[int]] = defaultdict(set)

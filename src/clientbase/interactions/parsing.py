@@ -66,8 +66,16 @@ def _text(errors: list[FieldError], raw: dict[str, Any], key: str, max_length: i
     return text
 
 
+# The built-in junk rules alone: they depend on nothing but the value, so their answer can be cached.
+_BUILTIN_GUARDS = Guards()
+
+
 @lru_cache(maxsize=200_000)
-def _normalize(kind: str, raw: str, region: str) -> str | FieldError:
+def _normalize(kind: str, raw: str, region: str) -> str | FieldError | None:
+    """The normalised value, the error, or None for a placeholder the built-in rules never link
+    (answered once per distinct value: a batch names most people more than once)."""
+    if _BUILTIN_GUARDS.is_junk(kind, raw):
+        return None
     try:
         return identity_rules.normalize(kind, raw, region=region, field=kind)
     except DomainValidationError as exc:
@@ -107,10 +115,10 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
             if not isinstance(item, str) or not item.strip():
                 errors.append(FieldError(path, "Must be a non-empty text."))
                 continue
-            if guards.is_junk(kind, item):
+            normalized = _normalize(kind, item, region)
+            if normalized is None or (guards.patterns and guards.is_junk(kind, item)):
                 event.junk.append(f"{kind}:{item}")
                 continue
-            normalized = _normalize(kind, item, region)
             if isinstance(normalized, FieldError):
                 errors.append(FieldError(path, normalized.message))
             elif guards.patterns and guards.is_junk(kind, item, normalized):  # the rest was checked above

@@ -17,6 +17,10 @@ from clientbase.interactions.parsing import CarriedIdentifier, ParsedEvent
 
 @dataclass
 class KnownState:
+    """``owner``: every stored identifier the events carry. ``counts`` and ``verified_kinds``: at least
+    every customer the walk may attach an identifier to or merge (the caller may leave out customers
+    whose events only name identifiers they hold already; a missing one raises KeyError, never guesses)."""
+
     owner: dict[str, int]
     counts: dict[int, Counter[str]]
     verified_kinds: dict[int, set[str]]

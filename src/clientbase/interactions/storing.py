@@ -49,8 +49,10 @@ def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) 
     pairs = {(i.kind, i.value) for e in events for i in e.identifiers}
     owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in identifier_owners(pairs).items()}
     reviews = ReviewCase._meta.db_table
-    customers = sorted(set(owner.values()))
-    lock.lock_customers(customers)  # before reading their counts: see identity.locks
+    # Every holder is locked (an event may attach to any of them, so none may be merged meanwhile); the
+    # counts are read only for those resolution may consult.
+    lock.lock_customers(set(owner.values()))  # before reading their counts: see identity.locks
+    customers = _consulted(events, owner)
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
     reviewed: set[frozenset[int]] = set()
@@ -63,6 +65,23 @@ def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) 
                          "customer_a_id", customers, [ReviewStatus.MERGED.value])
         reviewed.update(frozenset((a, b)) for a, b in rows)
     return KnownState(owner, counts, verified, reviewed)
+
+
+def _consulted(events: list[ParsedEvent], owner: dict[str, int]) -> list[int]:
+    """The stored customers whose identifier counts, verified kinds and review pairs ``resolve`` may read.
+
+    It reads them only for an event that attaches a new identifier or joins two or more customers.
+    An event all of whose identifiers one customer holds already does neither (most traffic: a known
+    person seen again), so its customer is left out unless another event names it. The customers
+    that resolution makes targets later in the batch are owners named by such events, or survivors
+    and owners that an earlier such event reached, so the set holds them all.
+    """
+    consulted: set[int] = set()
+    for event in events:
+        owners = {owner.get(i.key) for i in event.identifiers}
+        if None in owners or len(owners) > 1:
+            consulted.update(c for c in owners if c is not None)
+    return sorted(consulted)
 
 
 def _identifier_counts(customers: list[int]) -> list[tuple[int, str, bool, int]]:
@@ -197,7 +216,7 @@ def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Ev
     """Store the events; model instances (with ids) only when handlers will need them."""
     received = now()
     values = [(e.source, e.external_id, e.type, e.channel, e.occurred_at, received, customer_id,
-               [i.key for i in e.identifiers], _jsonable(e.traits), e.data)
+               [i.key for i in e.identifiers], _jsonable(e.traits) if e.traits else {}, e.data)
               for e, customer_id in zip(events, customer_ids, strict=True)]
     if not any(handlers_for(e.type) for e in events):
         insert_rows(Event, _EVENT_COLUMNS, values)
