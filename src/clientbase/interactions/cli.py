@@ -26,14 +26,18 @@ def _flush(batch: list[tuple[int, Any]], totals: Counter[str], rejects: IO[str] 
 
 def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH,
                 progress: bool = True) -> Counter[str]:
-    """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own."""
+    """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own (a bulk job:
+    ``core.bulk.bulk_writes``)."""
+    from django.db import connection
     from tqdm import tqdm
+
+    from clientbase.core.bulk import bulk_writes
 
     totals: Counter[str] = Counter()
     rejects = rejects_path.open("w", encoding="utf-8") if rejects_path else None
     batch: list[tuple[int, Any]] = []
     try:
-        with path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
+        with bulk_writes(connection), path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                                              disable=not progress, desc="ingest") as bar:
             for number, line in enumerate(stream, start=1):
                 bar.update(len(line))
