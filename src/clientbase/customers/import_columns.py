@@ -186,18 +186,6 @@ def _gender_of(raw: str) -> str | None:
     return _GENDERS.get(search_key(raw))
 
 
-def name_key(last_name: str, first_name: str, middle_name: str) -> str:
-    """``search_key(last_name, first_name, middle_name)`` from the cached keys of each name: a base of a
-    million customers has a few thousand distinct names. Equal because search_key treats every
-    character on its own and the joining space is one of the spaces it collapses."""
-    return " ".join(key for key in (_part_key(last_name), _part_key(first_name), _part_key(middle_name)) if key)
-
-
-@functools.lru_cache(maxsize=50_000)
-def _part_key(name: str) -> str:
-    return search_key(name)
-
-
 def split_full_name(value: str) -> dict[str, str]:
     """«Петров Иван Сергеевич» -> last, first, middle: the Russian order of a full name."""
     parts = value.split()
@@ -303,6 +291,7 @@ cached_text = _text_cells_cached(text, 16_384)
 cached_date = _text_cells_cached(date, 32_768)
 cached_money = _text_cells_cached(money, 32_768)
 cached_code = _text_cells_cached(code, 16_384)
+cached_integer = _text_cells_cached(lambda value, minimum: integer(value, minimum=minimum), 4096)
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from clientbase.core.bulk import bulk_writes
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
+from clientbase.core.text import search_key
 from clientbase.customers import import_columns as columns
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import to_json
@@ -234,7 +235,7 @@ class Importer:
         rows = []
         for ref, fields in new_fields.items():
             profile = [fields.get(name, None if name == "birth_date" else "") for name in PROFILE_FIELDS]
-            key = columns.name_key(fields.get("last_name", ""), fields.get("first_name", ""),
+            key = search_key(fields.get("last_name", ""), fields.get("first_name", ""),
                                    fields.get("middle_name", ""))
             rows.append((ids[ref], team_id, self.actor.user_id, key, at, at, *profile))
         fastinsert.insert_rows(Customer, ("id", "team_id", "owner_id", "search_key", "created_at", "updated_at",
@@ -257,7 +258,7 @@ class Importer:
                 setattr(customer, key, value)
             if diff:
                 touched |= set(diff)
-                customer.search_key = columns.name_key(customer.last_name, customer.first_name, customer.middle_name)
+                customer.search_key = search_key(customer.last_name, customer.first_name, customer.middle_name)
                 changed.append(customer)
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(touched), "search_key"])

@@ -9,7 +9,6 @@ customers a batch touched are brought up to date in bulk in the same transaction
 
 import contextlib
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +46,8 @@ ORDER_LEVEL = frozenset({"date", "phone", "email", "card", "key"})
 Parser = Callable[[Any, "OrderRows"], Any]
 
 
-@functools.lru_cache(maxsize=1024, typed=True)
 def _quantity(value: Any) -> int:
-    return columns.integer(value, minimum=1) if value not in (None, "") else 1
+    return columns.cached_integer(value, 1) if value not in (None, "") else 1
 
 
 @dataclass

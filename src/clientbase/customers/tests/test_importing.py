@@ -4,8 +4,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from clientbase.access.actor import SYSTEM
@@ -170,12 +168,3 @@ def test_order_moments_read_as_strptime_reads_them() -> None:
             assert got == expected, raw
         else:  # strptime refuses, fromisoformat may still read it: whatever it is, not the fast path's answer
             assert columns._dotted_moment(raw) is None, raw
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from("АаЁёЙйΣσς İi é-' .\u0301\t7x"), max_size=8), min_size=3, max_size=3))
-def test_name_key_is_search_key(names: list[str]) -> None:
-    from clientbase.core.text import search_key
-    from clientbase.customers.import_columns import name_key
-
-    assert name_key(*names) == search_key(*names)
