@@ -232,17 +232,29 @@ def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any
               chunk: int = 2000) -> list[tuple[Any, ...]]:
     """The rows of ``sql`` where ``column`` is one of ``values``; ``sql`` marks the test with ``{match}``
     and takes ``params`` before it, e.g. ``"SELECT value, customer_id FROM t WHERE kind = %s AND {match}"``.
+    Each distinct value is looked up once (a ``GROUP BY`` in ``sql`` groups within one value's rows).
 
-    The test is ``core.fastinsert.any_of``'s: one array on PostgreSQL (the whole list in one statement),
-    ``IN`` lists of ``chunk`` values on SQLite.
+    SQLite: ``IN`` lists of ``chunk`` values. PostgreSQL: one statement for the whole list, the query run
+    once per value (``unnest`` of one array parameter, ``CROSS JOIN LATERAL``; ``OFFSET 0`` keeps the
+    planner from flattening it into a join). ``= ANY(array)`` let the planner choose: with a few thousand
+    values and no fresh statistics (a table growing under a bulk job, autovacuum behind or off) it read
+    every row of the kind or source and filtered them, and with statistics it chose a parallel sequential
+    scan, so each batch cost time in proportion to the table. Per value it walks the index ``sql``'s
+    conditions name, whatever the statistics say.
     """
     if not values:
         return []
-    step = len(values) if connection.vendor == "postgresql" else chunk
+    distinct = list(dict.fromkeys(values))
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(values), step):
-            match, args = any_of(column, values[start:start + step])
+        if connection.vendor == "postgresql":
+            kind = "bigint" if all(type(v) is int for v in distinct) else "text"
+            inner = sql.format(match=f"{column} = wanted.value")
+            cursor.execute(f"SELECT found.* FROM unnest(%s::{kind}[]) AS wanted(value) "
+                           f"CROSS JOIN LATERAL ({inner} OFFSET 0) AS found", [distinct, *params])
+            return list(cursor.fetchall())
+        for start in range(0, len(distinct), chunk):
+            match, args = any_of(column, distinct[start:start + chunk])
             cursor.execute(sql.format(match=match), [*params, *args])
             rows.extend(cursor.fetchall())
     return rows

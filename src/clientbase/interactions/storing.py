@@ -9,8 +9,6 @@ and the per-field rows ``update_customer`` writes for everything later.
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
-
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.fastinsert import insert_rows, select_in, update_rows
@@ -85,21 +83,10 @@ def _consulted(events: list[ParsedEvent], owner: dict[str, int]) -> list[int]:
 
 
 def _identifier_counts(customers: list[int]) -> list[tuple[int, str, bool, int]]:
-    """(customer, kind, verified, how many) for these customers' identifiers.
-
-    PostgreSQL counts per customer in a LATERAL subquery, so each is read through
-    identifier_customer_kind: with "= ANY" over thousands of ids and no fresh statistics (a table
-    growing fast under ingest) the planner read the whole table instead."""
-    if connection.vendor != "postgresql":
-        return select_in(f"SELECT customer_id, kind, verified, COUNT(*) FROM {Identifier._meta.db_table} "
-                         "WHERE {match} GROUP BY customer_id, kind, verified", "customer_id", customers)
-    if not customers:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT m.customer_id, r.kind, r.verified, r.n FROM unnest(%s::bigint[]) AS m(customer_id) "
-                       f"CROSS JOIN LATERAL (SELECT kind, verified, COUNT(*) AS n FROM {Identifier._meta.db_table} "
-                       "WHERE customer_id = m.customer_id GROUP BY kind, verified) AS r", [customers])
-        return list(cursor.fetchall())
+    """(customer, kind, verified, how many) for these customers' identifiers (through
+    identifier_customer_kind, one customer at a time on PostgreSQL: ``select_in``)."""
+    return select_in(f"SELECT customer_id, kind, verified, COUNT(*) FROM {Identifier._meta.db_table} "
+                     "WHERE {match} GROUP BY customer_id, kind, verified", "customer_id", customers)
 
 
 def _fill(target: dict[str, Any], traits: dict[str, Any]) -> dict[str, Any]:
