@@ -29,7 +29,7 @@ from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event
 from clientbase.interactions.storing import apply_group
 
 
-@dataclass
+@dataclass(slots=True)
 class EventResult:
     index: int
     status: str = "created"
@@ -118,7 +118,8 @@ def _apply_locked(group: list[ParsedEvent], results: list[EventResult], actor: A
     a customer merged meanwhile starts over (the rollback releases its locks); its third try takes the
     exclusive lock, so it always ends. ``recheck``: look for stored duplicates again under the lock.
     """
-    keys = {(i.kind, i.value) for event in group for i in event.identifiers}
+    # The identifiers to lock one by one: only a shared-mode writer's (a bulk group takes the whole lock).
+    keys = {(i.kind, i.value) for event in group for i in event.identifiers} if shared else set()
     for attempt in range(3):
         try:
             with transaction.atomic():

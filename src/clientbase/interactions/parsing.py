@@ -23,7 +23,7 @@ _CHANNELS = frozenset(EventChannel.values)
 _CONSENT_STATUSES = frozenset(ConsentStatus.values)
 
 
-@dataclass
+@dataclass(slots=True)
 class CarriedIdentifier:
     kind: str
     value: str
@@ -36,7 +36,7 @@ class CarriedIdentifier:
         self.key = f"{self.kind}:{self.value}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedEvent:
     index: int
     source: str
@@ -109,23 +109,27 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
             errors.append(FieldError(f"identifiers.{kind}", f"Unknown identifier kind {kind!r}."))
             continue
         for position, (item, verified) in enumerate(_identifier_items(value)):
-            path = f"identifiers.{kind}" if not isinstance(value, list) else f"identifiers.{kind}.{position}"
-            if isinstance(item, int) and not isinstance(item, bool):
+            if type(item) is not str and isinstance(item, int) and not isinstance(item, bool):
                 item = str(item)
-            if not isinstance(item, str) or not item.strip():
-                errors.append(FieldError(path, "Must be a non-empty text."))
+            if type(item) is not str or not item.strip():
+                errors.append(FieldError(_path(kind, value, position), "Must be a non-empty text."))
                 continue
             normalized = _normalize(kind, item, region)
             if normalized is None or (guards.patterns and guards.is_junk(kind, item)):
                 event.junk.append(f"{kind}:{item}")
                 continue
             if isinstance(normalized, FieldError):
-                errors.append(FieldError(path, normalized.message))
+                errors.append(FieldError(_path(kind, value, position), normalized.message))
             elif guards.patterns and guards.is_junk(kind, item, normalized):  # the rest was checked above
                 event.junk.append(f"{kind}:{item}")
             elif (key := f"{kind}:{normalized}") not in seen:
                 seen.add(key)
                 event.identifiers.append(CarriedIdentifier(kind, normalized, item[:254], verified))
+
+
+def _path(kind: str, value: Any, position: int) -> str:
+    """Where a bad identifier is: ``identifiers.phone``, or ``identifiers.phone.1`` in a list."""
+    return f"identifiers.{kind}.{position}" if isinstance(value, list) else f"identifiers.{kind}"
 
 
 def _traits(errors: list[FieldError], raw: Any) -> dict[str, Any]:
@@ -159,6 +163,17 @@ def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
     return dict(raw)
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    """An ISO 8601 date and time, or None: also for one that looks right but cannot be (month 13), which
+    ``parse_datetime`` raises for."""
+    if type(value) is not str:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
 def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEvent:
     """Validate one event; raise DomainValidationError naming every bad field."""
     if not isinstance(raw, dict):
@@ -167,10 +182,9 @@ def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEven
     source, external_id = _text(errors, raw, "source", 60), _text(errors, raw, "id", 120)
     event_type = _text(errors, raw, "type", 40)
     channel = raw.get("channel")
-    if channel not in _CHANNELS:
+    if type(channel) is not str or channel not in _CHANNELS:  # a list or object is not a channel either
         errors.append(FieldError("channel", f"Must be one of {', '.join(EventChannel.values)}."))
-    occurred = raw.get("occurred_at")
-    occurred_at = parse_datetime(occurred) if isinstance(occurred, str) else None
+    occurred_at = _moment(raw.get("occurred_at"))
     if occurred_at is None or occurred_at.tzinfo is None:
         errors.append(FieldError("occurred_at", "Must be an ISO 8601 date and time with a time zone."))
     data = raw.get("data") if raw.get("data") is not None else {}

@@ -49,6 +49,16 @@ def test_rejected_event_does_not_block_others_and_stores_nothing() -> None:
     assert Event.objects.count() == 1 and Customer.objects.count() == 1
 
 
+def test_a_channel_that_is_no_text_and_an_impossible_date_are_rejected_like_any_bad_field() -> None:
+    # Both once escaped as TypeError / ValueError and failed the whole request.
+    report = ingest(make_event(channel=["web"]), make_event(occurred_at="2026-13-45T10:00:00+03:00"),
+                    make_event(channel={"web": 1}, identifiers={"email": "x@y.ru"}),
+                    make_event(identifiers={"email": "a@b.ru"}))
+    assert [r.status for r in report.results] == ["rejected", "rejected", "rejected", "created"]
+    assert [[e.path for e in r.errors] for r in report.results[:3]] == [["channel"], ["occurred_at"], ["channel"]]
+    assert Event.objects.count() == 1 and Customer.objects.count() == 1
+
+
 def test_event_linking_two_customers_merges_them() -> None:
     older = make_customer(phone="+79161234567")
     newer = make_customer(phone=None, identifiers=[{"kind": "email", "value": "a@b.ru"}])
