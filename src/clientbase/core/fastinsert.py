@@ -40,12 +40,46 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return list(range(start, start + count))
 
 
+def pg_array(values: Iterable[Any]) -> Any:
+    """A list of values as one PostgreSQL array literal (``{1,2,NULL}``, ``{"a","b"}``) for a parameter the
+    statement casts (``%s::bigint[]``); the list itself where a value is of a type not written here.
+
+    psycopg dumps a list parameter element by element in Python (quoting each one), which cost an order
+    import a tenth of its time and a 5,000-event lookup a millisecond; one ``join`` does the same.
+    Numbers are written as they are, text quoted with ``\\`` and ``"`` escaped, dates and times in ISO
+    form, None as NULL.
+    """
+    items = list(values)
+    kinds = {type(v) for v in items}
+    if kinds <= _PLAIN_NUMBERS:
+        return "{" + ",".join(map(str, items)) + "}"
+    if kinds <= _QUOTED:
+        return "{" + ",".join(_array_item(v) for v in items) + "}"
+    return items
+
+
+_PLAIN_NUMBERS = frozenset({int})
+_QUOTED = frozenset({int, str, type(None), bool, dt.date, dt.datetime, dt.time})
+
+
+def _array_item(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    kind = type(value)
+    if kind is int:
+        return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    text = value if kind is str else value.isoformat()
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     """SQL and parameters for ``column`` being one of ``values`` (a list of thousands, as a batch has):
     one array parameter on PostgreSQL (``= ANY(%s)``; thousands of literals in the statement cost the
     server more to parse and plan than the lookups themselves), placeholders on SQLite."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
+        return f"{column} = ANY(%s)", [pg_array(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
@@ -170,7 +204,7 @@ def upsert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         aliases = [f"v{i}" for i in range(len(names))]
         selected = ", ".join(f"{alias}{cast}" for alias, (_, cast) in zip(aliases, types, strict=True))
         cursor.execute(f"INSERT INTO {table} ({listed}) SELECT {selected} FROM unnest({arrays}) "
-                       f"AS v({', '.join(aliases)}) {tail}", [list(column) for column in zip(*prepared, strict=True)])
+                       f"AS v({', '.join(aliases)}) {tail}", [pg_array(column) for column in zip(*prepared, strict=True)])
     return len(prepared)
 
 
@@ -260,7 +294,7 @@ def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any
             kind = "bigint" if all(type(v) is int for v in distinct) else "text"
             inner = sql.format(match=f"{column} = wanted.value")
             cursor.execute(f"SELECT found.* FROM unnest(%s::{kind}[]) AS wanted(value) "
-                           f"CROSS JOIN LATERAL ({inner} OFFSET 0) AS found", [distinct, *params])
+                           f"CROSS JOIN LATERAL ({inner} OFFSET 0) AS found", [pg_array(distinct), *params])
             return list(cursor.fetchall())
         for start in range(0, len(distinct), chunk):
             match, args = any_of(column, distinct[start:start + chunk])
@@ -307,5 +341,5 @@ def _update_from_arrays(model: type[models.Model], fields: list[models.Field[Any
     sql = (f"UPDATE {quote(meta.db_table)} AS t SET "
            f"{', '.join(f'{quote(str(f.column))} = v.{n}' for f, n in zip(fields, names, strict=True))} "
            f"FROM unnest({arrays}) AS v({', '.join(names)}, pk) WHERE {column} = v.pk AND {column} = ANY(%s::{pk_type})")
-    columns = [list(column) for column in zip(*prepared, strict=True)]
+    columns = [pg_array(column) for column in zip(*prepared, strict=True)]
     return sql, [*columns, columns[-1]]

@@ -88,7 +88,7 @@ def _rows_of(labels: list[str], absorbed: list[int]) -> dict[str, dict[int, list
                      f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r"
                      for i, (table, pk, column) in enumerate(map(_names, labels))]
             cursor.execute("WITH m AS (SELECT unnest(%s::bigint[]) AS absorbed) " + " UNION ALL ".join(parts),
-                           [absorbed])
+                           [fastinsert.pg_array(absorbed)])
             for index, row_id, customer_id in cursor.fetchall():
                 found[labels[index]][customer_id].append(row_id)
         else:
@@ -121,7 +121,8 @@ def _move_rows(label: str, owners: dict[int, int], moved: dict[int, list[int]]) 
             cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
                            f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
                            f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
-                           [ids, [owners[a] for a in absorbed for _ in moved[a]], ids])
+                           [fastinsert.pg_array(ids), fastinsert.pg_array([owners[a] for a in absorbed for _ in moved[a]]),
+                            fastinsert.pg_array(ids)])
         else:
             cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
                                [(owners[a], a) for a in absorbed])

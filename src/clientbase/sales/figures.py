@@ -72,7 +72,7 @@ def lock(customer_ids: list[int]) -> None:
     with connection.cursor() as cursor:
         # PostgreSQL only (the check above): one statement for the chunk, not an ORM bulk_create.
         cursor.execute(f"INSERT INTO {table} (customer_id, {columns}) SELECT c, {', '.join(['%s'] * len(blank))}"
-                       " FROM unnest(%s::bigint[]) AS c ON CONFLICT (customer_id) DO NOTHING", [*defaults, ids])
+                       " FROM unnest(%s::bigint[]) AS c ON CONFLICT (customer_id) DO NOTHING", [*defaults, fastinsert.pg_array(ids)])
         cursor.execute(f"SELECT customer_id FROM {table} WHERE {among} ORDER BY customer_id FOR UPDATE", params)
 
 

@@ -2,11 +2,12 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientbase.core.fastinsert import _json_text, insert_rows, upsert_rows
+from clientbase.core.fastinsert import _json_text, insert_rows, pg_array, upsert_rows
 from clientbase.customers.models import Tag
 from clientbase.customers.tests.builders import make_customer
 from clientbase.sales.models import CustomerVisitDay
@@ -44,3 +45,16 @@ def test_upsert_inserts_new_keys_and_overwrites_only_the_given_columns_of_stored
     rows = sorted(CustomerVisitDay.objects.values_list("id", "customer_id", "day", "orders"))
     assert rows[0] == (stored.pk, a.pk, day, 5)  # updated in place, same row
     assert rows[1][1:] == (b.pk, day, 3) and len(rows) == 2
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="array literals are a PostgreSQL parameter form")
+@given(st.lists(st.none() | st.text(alphabet=st.characters(exclude_characters="\x00"))), st.lists(st.none() | st.integers(-2**63, 2**63 - 1)),
+       st.lists(st.none() | st.dates()), st.lists(st.none() | st.datetimes(timezones=st.just(dt.UTC))))
+def test_array_literals_read_back_as_the_values(texts: list, numbers: list, days: list, moments: list) -> None:
+    """``pg_array`` writes what psycopg's list dumper would send: each value reads back unchanged."""
+    with connection.cursor() as cursor:
+        for values, kind in ((texts, "text"), (numbers, "bigint"), (days, "date"), (moments, "timestamptz")):
+            literal = pg_array(values)
+            assert isinstance(literal, str)
+            cursor.execute(f"SELECT %s::{kind}[]", [literal])
+            assert cursor.fetchone()[0] == values
