@@ -9,7 +9,6 @@ Must run inside a transaction. Signals are not sent, as with ``bulk_create``.
 """
 
 import datetime as dt
-import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
@@ -127,10 +126,22 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     return _same
 
 
-@functools.lru_cache(maxsize=64)
+_last_moment: tuple[Any, str | None] = (None, None)
+
+
 def _naive_utc_text(value: dt.datetime | None) -> str | None:
-    """Cached because an import stamps thousands of rows with the same moment."""
-    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    """The naive UTC text Django stores on SQLite. The last answer is kept: a batch stamps thousands of rows
+    with one moment object (``created_at``, ``received_at``); other moments (each event's, each order's) are
+    nearly all different, so a cache of answers by value only cost its lookups."""
+    global _last_moment
+    if value is None:
+        return None
+    last = _last_moment  # one read: another thread may replace the pair meanwhile
+    if last[0] is value:
+        return last[1]
+    text = value.astimezone(dt.UTC).isoformat(" ")[:-6]  # without "+00:00"
+    _last_moment = (value, text)
+    return text
 
 
 # What ``json.dumps`` builds on every call (with its defaults: ASCII, ", " and ": "), made once: the

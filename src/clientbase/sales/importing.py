@@ -37,7 +37,7 @@ from clientbase.identity.selectors import identifier_owners
 from clientbase.sales import figures, rules, services
 from clientbase.sales.models import Order, OrderLine, OrderStatusChange
 
-BATCH = 10_000  # orders a transaction (valid-rows mode) and a figures count; see docs/sales.md
+BATCH = 25_000  # orders a transaction (valid-rows mode) and a figures count; see docs/sales.md
 SOURCE = "import"
 MONEY, TEXTS = frozenset({"price", "cost", "discount"}), frozenset({"product", "category", "store"})
 # Read from an order's first line only; later lines of the order may leave them empty.
