@@ -7,7 +7,7 @@ from clientbase.interactions.ingest import IngestReport, ingest_events
 _ids = count(1)
 
 
-def make_event(*, identifiers: dict[str, Any] | None = None, type: str = "visit", channel: str = "web",
+def make_event(*, identifiers: dict[str, Any] | None = None, type: str = "visit", channel: Any = "web",
                source: str = "test", id: str | None = None, traits: dict[str, Any] | None = None,
                occurred_at: str = "2026-11-01T10:15:00+03:00", **extra: Any) -> dict[str, Any]:
     return {"id": id or f"e{next(_ids)}", "source": source, "type": type, "channel": channel,
