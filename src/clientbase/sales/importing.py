@@ -203,9 +203,11 @@ class OrderImporter:
         self.report(Problem(order.sheet, order.first_row, "", order.number, reason))
 
     def apply(self, batch: list[OrderRows]) -> None:
-        among, params = fastinsert.any_of("number", [o.number for o in batch])
-        known = set(Order.objects.filter(source=SOURCE).extra(where=[among], params=params)
-                    .values_list("number", flat=True))  # extra: the ORM's IN prepares each number on its own
+        # select_in: one index walk per number (the ORM's IN prepared each number on its own, and "= ANY"
+        # let PostgreSQL read every imported order and filter them, 250 ms a batch at a million orders).
+        known = {number for (number,) in fastinsert.select_in(
+            f"SELECT number FROM {Order._meta.db_table} WHERE source = %s AND {{match}}", "number",
+            [o.number for o in batch], [SOURCE])}
         owners = identifier_owners({i for o in batch for i in o.identifiers})
         fresh: list[tuple[OrderRows, int]] = []
         for order in batch:
