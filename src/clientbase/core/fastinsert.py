@@ -118,7 +118,7 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return _json_text
     if isinstance(field, models.DateTimeField) and not postgres:
         # Django keeps SQLite datetimes as naive UTC text.
-        return _naive_utc_text
+        return _naive_utc_text_converter()
     if isinstance(field, models.DateField | models.TimeField) and not postgres:
         return lambda v: None if v is None else v.isoformat()
     if isinstance(field, models.DecimalField | models.UUIDField | models.FileField):
@@ -126,22 +126,23 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     return _same
 
 
-_last_moment: tuple[Any, str | None] = (None, None)
+def _naive_utc_text_converter() -> Callable[[Any], str | None]:
+    """A converter to the naive UTC text Django stores on SQLite, for one column: it keeps its last answer,
+    since a batch stamps thousands of rows with one moment object (``created_at``, ``received_at``), while
+    the other moments (each event's, each order's) are nearly all different and a cache of answers by value
+    only cost its lookups. One per column, so a row's constant and varying moments do not evict each other."""
+    last: list[tuple[Any, str | None]] = [(None, None)]
 
-
-def _naive_utc_text(value: dt.datetime | None) -> str | None:
-    """The naive UTC text Django stores on SQLite. The last answer is kept: a batch stamps thousands of rows
-    with one moment object (``created_at``, ``received_at``); other moments (each event's, each order's) are
-    nearly all different, so a cache of answers by value only cost its lookups."""
-    global _last_moment
-    if value is None:
-        return None
-    last = _last_moment  # one read: another thread may replace the pair meanwhile
-    if last[0] is value:
-        return last[1]
-    text = value.astimezone(dt.UTC).isoformat(" ")[:-6]  # without "+00:00"
-    _last_moment = (value, text)
-    return text
+    def convert(value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        memo = last[0]  # one read and one write of the pair: a converter may be shared (fastsql's plans)
+        if memo[0] is value:
+            return memo[1]
+        text = value.astimezone(dt.UTC).isoformat(" ")[:-6]  # without "+00:00"
+        last[0] = (value, text)
+        return text
+    return convert
 
 
 # What ``json.dumps`` builds on every call (with its defaults: ASCII, ", " and ": "), made once: the
