@@ -51,12 +51,47 @@ class ParsedEvent:
     junk: list[str] = field(default_factory=list)
 
 
+def storable(text: str) -> bool:
+    """Whether ``text`` can be stored: JSON may carry an unpaired surrogate (``"\\ud800"``), which no
+    database connection can encode."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+UNSTORABLE = "Contains text that is not valid Unicode (an unpaired surrogate)."
+
+
+def _unstorable_at(value: Any, path: str) -> str | None:
+    """The path of the first text (or key) in ``value`` that ``storable`` refuses, or None."""
+    if type(value) is str:
+        return None if storable(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not storable(str(key)):
+                return path
+            if (found := _unstorable_at(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            if (found := _unstorable_at(item, f"{path}.{position}")) is not None:
+                return found
+    return None
+
+
 def _text(errors: list[FieldError], raw: dict[str, Any], key: str, max_length: int) -> str:
     value = raw.get(key)
-    if type(value) is str:  # the usual case, answered before the general checks below
+    if type(value) is str and storable(value):  # the usual case, answered before the general checks below
         text = value.strip()
         if text and len(text) <= max_length:
             return text
+    if type(value) is str and not storable(value):
+        errors.append(FieldError(key, UNSTORABLE))
+        return ""
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
         errors.append(FieldError(key, "This field is required (a non-empty text)."))
         return ""
@@ -114,6 +149,9 @@ def _identifiers(errors: list[FieldError], raw: Any, guards: Guards, region: str
             if type(item) is not str or not item.strip():
                 errors.append(FieldError(_path(kind, value, position), "Must be a non-empty text."))
                 continue
+            if not storable(item):
+                errors.append(FieldError(_path(kind, value, position), UNSTORABLE))
+                continue
             normalized = _normalize(kind, item, region)
             if normalized is None or (guards.patterns and guards.is_junk(kind, item)):
                 event.junk.append(f"{kind}:{item}")
@@ -140,6 +178,9 @@ def _traits(errors: list[FieldError], raw: Any) -> dict[str, Any]:
         return {}
     traits = {}
     for key, value in raw.items():
+        if (where := _unstorable_at(value, f"traits.{key}")) is not None:
+            errors.append(FieldError(where, UNSTORABLE))
+            continue
         parser: Callable[[str, Any], Any] | None = BUILTIN_FIELDS.get(key)
         if parser is None or key in _TRAIT_EXCLUDED:
             errors.append(FieldError(f"traits.{key}", "Unknown profile field."))
@@ -190,6 +231,8 @@ def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEven
     data = raw.get("data") if raw.get("data") is not None else {}
     if not isinstance(data, dict):
         errors.append(FieldError("data", "Must be an object."))
+    elif data and (where := _unstorable_at(data, "data")) is not None:
+        errors.append(FieldError(where, UNSTORABLE))
     event = ParsedEvent(index, source, external_id, event_type, str(channel), occurred_at or dt.datetime.min,
                         [], _traits(errors, raw.get("traits")), _consent(errors, raw.get("consent")),
                         data if isinstance(data, dict) else {})

@@ -59,6 +59,19 @@ def test_a_channel_that_is_no_text_and_an_impossible_date_are_rejected_like_any_
     assert Event.objects.count() == 1 and Customer.objects.count() == 1
 
 
+def test_text_no_database_can_store_rejects_its_event_only() -> None:
+    # JSON's "\\ud800" decodes to an unpaired surrogate, which neither driver can encode.
+    bad = "x\ud800"
+    report = ingest(make_event(id=bad), make_event(identifiers={"external": f"crm:{bad}"}),
+                    make_event(identifiers={"email": "a@b.ru"}, data={"text": bad}),
+                    make_event(identifiers={"email": "c@d.ru"}, traits={"first_name": bad}),
+                    make_event(identifiers={"email": "e@f.ru"}))
+    assert [r.status for r in report.results] == ["rejected", "rejected", "rejected", "rejected", "created"]
+    assert [[e.path for e in r.errors] for r in report.results[:4]] == [
+        ["id"], ["identifiers.external"], ["data.text"], ["traits.first_name"]]
+    assert Event.objects.count() == 1 and Customer.objects.count() == 1
+
+
 def test_event_linking_two_customers_merges_them() -> None:
     older = make_customer(phone="+79161234567")
     newer = make_customer(phone=None, identifiers=[{"kind": "email", "value": "a@b.ru"}])
