@@ -116,13 +116,12 @@ def _move_rows(label: str, owners: dict[int, int], moved: dict[int, list[int]]) 
     absorbed = sorted(moved)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ids = [row_id for a in absorbed for row_id in moved[a]]
+            ids_array = fastinsert.pg_array([row_id for a in absorbed for row_id in moved[a]])
             # "= ANY" as well as the join: the planner then reads the rows by primary key.
             cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
                            f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
                            f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
-                           [fastinsert.pg_array(ids), fastinsert.pg_array([owners[a] for a in absorbed for _ in moved[a]]),
-                            fastinsert.pg_array(ids)])
+                           [ids_array, fastinsert.pg_array([owners[a] for a in absorbed for _ in moved[a]]), ids_array])
         else:
             cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
                                [(owners[a], a) for a in absorbed])

@@ -25,7 +25,7 @@ from clientbase.identity.locks import OwnersMoved, lock_identifiers
 from clientbase.identity.services import load_guards
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
-from clientbase.interactions.parsing import MAX_BATCH, UNSTORABLE, ParsedEvent, parse_event
+from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event
 from clientbase.interactions.storing import apply_group
 
 
@@ -140,11 +140,6 @@ def _run_group(group: list[ParsedEvent], results: list[EventResult], actor: Acto
         if len(group) > 1:
             raise
         _reject(results[group[0].index], exc.errors)
-    except UnicodeEncodeError:
-        # Text the parser does not look into (traits, data) with an unpaired surrogate: the driver refused it.
-        if len(group) > 1:
-            raise
-        _reject(results[group[0].index], [FieldError("", UNSTORABLE)])
     except IntegrityError:
         if len(group) > 1:
             raise
@@ -168,13 +163,13 @@ def _store(groups: list[list[ParsedEvent]], results: list[EventResult], actor: A
         try:
             _run_group(groups[0], results, actor, guards, shared=True)
             return
-        except (IntegrityError, DomainValidationError, UnicodeEncodeError):
+        except (IntegrityError, DomainValidationError):
             groups = [[event] for event in groups[0]]
     with transaction.atomic():
         for group in groups:
             try:
                 _run_group(group, results, actor, guards)
-            except (IntegrityError, DomainValidationError, UnicodeEncodeError):
+            except (IntegrityError, DomainValidationError):
                 for event in group:
                     _run_group([event], results, actor, guards)
 

@@ -65,10 +65,11 @@ def test_text_no_database_can_store_rejects_its_event_only() -> None:
     report = ingest(make_event(id=bad), make_event(identifiers={"external": f"crm:{bad}"}),
                     make_event(identifiers={"email": "a@b.ru"}, data={"text": bad}),
                     make_event(identifiers={"email": "c@d.ru"}, traits={"first_name": bad}),
+                    make_event(identifiers={"email": "g@h.ru"}, consent={bad: "granted"}),
                     make_event(identifiers={"email": "e@f.ru"}))
-    assert [r.status for r in report.results] == ["rejected", "rejected", "rejected", "rejected", "created"]
-    assert [[e.path for e in r.errors] for r in report.results[:4]] == [
-        ["id"], ["identifiers.external"], ["data.text"], ["traits.first_name"]]
+    assert [r.status for r in report.results] == ["rejected"] * 5 + ["created"]
+    assert [[e.path for e in r.errors] for r in report.results[:5]] == [
+        ["id"], ["identifiers.external"], ["data.text"], ["traits.first_name"], ["consent"]]
     assert Event.objects.count() == 1 and Customer.objects.count() == 1
 
 
