@@ -1,6 +1,7 @@
 """``clientbase stats rebuild [--check]``, ``clientbase import FILE`` and ``clientbase export KIND FILE``."""
 
 import argparse
+import itertools
 import sys
 
 
@@ -16,7 +17,7 @@ def cmd_stats_rebuild(args: argparse.Namespace) -> int:
     ids = figures.customers_with_sales()
     if args.check:
         drifted = 0
-        for cid, name, stored, fresh in figures.drift(ids):
+        for cid, name, stored, fresh in itertools.chain(figures.drift(ids), figures.orphans()):
             drifted += 1
             if drifted <= 50:
                 print(f"customer #{cid} {name}: stored {stored!r}, recomputed {fresh!r}")

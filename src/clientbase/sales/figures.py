@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clientbase.core import fastinsert, fastsql
+from clientbase.customers.models import Customer
 from clientbase.sales import rules
 from clientbase.sales.models import (
     AbandonedCart,
@@ -412,6 +413,22 @@ def drift(customer_ids: list[int] | None = None, *, chunk: int = 1000) -> Iterat
                     yield cid, f"helper.{name}", getattr(stored[cid], name), getattr(fresh[cid], name)
             if cid in rows:
                 yield from _derived_drift(rows[cid], service_cost, freq_rules)
+
+
+def orphans() -> Iterator[tuple[int, str, Any, Any]]:
+    """(customer, "orphan.<table>.<column>", the missing id, None) for every figures or helper row whose
+    customer, product or category does not exist. These cache tables have no foreign-key constraints in
+    the database (their checks were most of an order import's commit time on PostgreSQL; see
+    docs/sales.md); the ORM's ``on_delete`` still removes them with their parent, and this is the check."""
+    parents: list[tuple[type[models.Model], str, type[models.Model]]] = [
+        (CustomerFigures, "customer_id", Customer), (CustomerVisitDay, "customer_id", Customer),
+        (CustomerProductCount, "customer_id", Customer), (CustomerProductCount, "product_id", Product),
+        (CustomerProductCount, "category_id", Category)]
+    for model, column, parent in parents:
+        missing = model._default_manager.exclude(**{f"{column}__isnull": True}).filter(
+            ~Exists(parent._default_manager.filter(pk=OuterRef(column))))
+        for customer_id, value in missing.values_list("customer_id", column).iterator():
+            yield customer_id, f"orphan.{model._meta.db_table}.{column}", value, None
 
 
 def _derived_drift(row: CustomerFigures, service_cost: int,

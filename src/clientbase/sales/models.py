@@ -193,7 +193,7 @@ class CustomerFigures(models.Model):
     """Per-customer figures (R4.3), kept current by every write; see docs/sales.md for definitions."""
 
     customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE, primary_key=True,
-                                    related_name="figures")
+                                    related_name="figures", db_constraint=False)
     orders = models.PositiveIntegerField(default=0)
     abandoned = models.PositiveIntegerField(default=0)
     items = models.PositiveIntegerField(default=0)
@@ -221,7 +221,8 @@ class CustomerVisitDay(models.Model):
     """Days a customer bought on, with how many orders, so distinct days update in O(1)."""
 
     # Indexed through visit_day_unique (customer, day); every index here is written on every order.
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                 db_constraint=False)
     day = models.DateField()
     orders = models.PositiveIntegerField(default=0)
 
@@ -235,9 +236,11 @@ class CustomerProductCount(models.Model):
     # Every index here is written on every order. A customer's rows are found through product_count_unique
     # (customer, product) and are few, so favourites sort them without an index of their own; product and
     # category keep theirs (who bought this product or this category: the stock-arrival trigger).
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False,
+                                 db_constraint=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, related_name="+",
+                                 db_constraint=False)
     quantity = models.IntegerField(default=0)
 
     class Meta:

@@ -16,7 +16,7 @@ from clientbase.identity.models import Merge
 from clientbase.identity.unmerge import unmerge
 from clientbase.interactions.tests.builders import ingest, make_event
 from clientbase.sales import figures, services
-from clientbase.sales.models import CustomerFigures, Order
+from clientbase.sales.models import CustomerFigures, CustomerProductCount, CustomerVisitDay, Order
 from clientbase.sales.tests.builders import BASE_TIME, purchase_data
 
 SKUS = [("LATTE", "coffee"), ("TEA", "tea"), ("CAKE", "desserts"), ("BEANS", "beans")]
@@ -102,6 +102,7 @@ def test_stored_figures_equal_recomputation(operations: list[tuple[Any, ...]]) -
             for order in orders:
                 order.refresh_from_db()
         assert list(figures.drift([c.pk for c in customers])) == []
+        assert list(figures.orphans()) == []
         # Every order sits with a live customer's figures (none counted on a tombstone).
         assert not CustomerFigures.objects.filter(customer__merged_into__isnull=False, orders__gt=0).exists()
         transaction.set_rollback(True)
@@ -123,3 +124,17 @@ def test_orders_follow_merge_and_unmerge() -> None:
         "X-1": first.pk, "X-2": second.pk, "X-3": second.pk}
     assert (CustomerFigures.objects.get(pk=first.pk).orders, CustomerFigures.objects.get(pk=second.pk).orders) == (1, 2)
     assert list(figures.drift([first.pk, second.pk])) == []
+
+
+def test_a_helper_row_left_without_its_parent_is_reported() -> None:
+    """The figures tables carry no foreign-key constraints in the database; ``orphans`` is their check."""
+    customer = make_customer(phone=PHONES[0])
+    services.record_purchase(customer, purchase_data(order_id="O-1"), source="pos", occurred_at=BASE_TIME)
+    assert list(figures.orphans()) == []
+    missing = Customer.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+    CustomerVisitDay.objects.create(customer_id=missing, day=dt.date(2026, 1, 1), orders=1)
+    product = CustomerProductCount.objects.get(customer=customer)
+    CustomerProductCount.objects.filter(pk=product.pk).update(category_id=999_999)
+    assert sorted(figures.orphans()) == sorted([
+        (missing, "orphan.sales_customervisitday.customer_id", missing, None),
+        (customer.pk, "orphan.sales_customerproductcount.category_id", 999_999, None)])
