@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 
 from clientbase.access.actor import Actor
-from clientbase.core import collector, fastinsert
+from clientbase.core import collector, fastinsert, readahead
 from clientbase.core.bulk import bulk_writes
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
@@ -95,8 +95,24 @@ class Importer:
         self.report_sink(problem)
 
     # Parsing one row -------------------------------------------------------------------------
-    def parse(self, sheet: Sheet, row: int, values: list[Any], mapped: dict[int, str], role: str) -> RowIn | None:
-        """The row's fields and identifiers, or None (reported) when any cell is bad or the row is blank."""
+    def read(self, path: Path, plan: list[tuple[str, str]],
+             mapping: dict[str, Any]) -> Iterator[tuple[str | None, RowIn | None, list[Problem]]]:
+        """(sheet, parsed row or None, its problems) for every row, and (None, None, [note]) for a sheet's
+        notes; nothing here writes, counts or reports, so it may run in a read-ahead thread."""
+        notes: list[Problem] = []
+        for sheet, role, mapped, row, values in sheet_rows(path, plan, mapping, notes.append):
+            if notes:
+                yield None, None, notes
+                notes = []
+            problems: list[Problem] = []
+            yield sheet.name, self.parse(sheet, row, values, mapped, role, problems), problems
+        if notes:
+            yield None, None, notes
+
+    def parse(self, sheet: Sheet, row: int, values: list[Any], mapped: dict[int, str], role: str,
+              problems: list[Problem]) -> RowIn | None:
+        """The row's fields and identifiers; None when the row is blank or refused (any bad cell, or
+        nothing to recognise the customer by), with the reasons added to ``problems``."""
         bad = False
         fields: dict[str, Any] = {}
         identifiers: list[tuple[str, str, str, str]] = []
@@ -109,7 +125,7 @@ class Importer:
                 parsed = self._cell(name, value, identifiers)
             except (columns.CellError, DomainValidationError) as exc:
                 message = exc.errors[0].message if isinstance(exc, DomainValidationError) else str(exc)
-                self.report(Problem(sheet.name, row, sheet.header[index], _shown(value), message))
+                problems.append(Problem(sheet.name, row, sheet.header[index], _shown(value), message))
                 bad = True
                 continue
             if name == "phone_label":
@@ -119,7 +135,6 @@ class Importer:
             elif parsed not in ("", None) and name not in ("phone", "email", "card", "key", "contract"):
                 fields[name] = parsed
         if bad:
-            self.result.rejected_rows += 1
             return None
         if "full_name" in fields:
             for key, part in columns.split_full_name(fields.pop("full_name")).items():
@@ -128,9 +143,8 @@ class Importer:
         identifiers = [(k, v, raw, "" if v.startswith("import:") else label) for k, v, raw, _ in identifiers]
         key_column = next((sheet.header[i] for i, n in mapped.items() if n == "key"), "")
         if not identifiers:
-            self.result.rejected_rows += 1
-            self.report(Problem(sheet.name, row, "", "", "Nothing to recognise the customer by: give a phone, "
-                                "e-mail, card or key column value."))
+            problems.append(Problem(sheet.name, row, "", "", "Nothing to recognise the customer by: give a phone, "
+                                    "e-mail, card or key column value."))
             return None
         return RowIn(sheet.name, row, fields, identifiers, key_column, must_exist=role != "customers")
 
@@ -321,18 +335,27 @@ def import_customers(path: Path, *, actor: Actor, mapping: dict[str, Any] | None
     whole = mode == "all-or-nothing" or dry_run
     with columns.cells_remembered(), bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[RowIn] = []
-        for sheet, role, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
-            if batch and batch[-1].sheet != sheet.name:
-                flush(importer, batch, whole)  # the next sheet looks customers up by the keys stored here
-                batch = []
-            result.rows += 1
-            parsed = importer.parse(sheet, row, values, mapped, role)
-            if parsed is not None:
-                batch.append(parsed)
-            if len(batch) >= BATCH:
-                flush(importer, batch, whole)
-                progress(result.rows)
-                batch = []
+        # Rows are parsed ahead (a second thread, on PostgreSQL) while the batch before them is stored.
+        for records in readahead.ahead(importer.read(path, plan, mapping), limit=BATCH):
+            for sheet_name, parsed, problems in records:
+                if sheet_name is None:  # notes about a sheet's columns
+                    for problem in problems:
+                        importer.report(problem)
+                    continue
+                if batch and batch[-1].sheet != sheet_name:
+                    flush(importer, batch, whole)  # the next sheet looks customers up by the keys stored here
+                    batch = []
+                result.rows += 1
+                for problem in problems:
+                    importer.report(problem)
+                if parsed is not None:
+                    batch.append(parsed)
+                elif problems:
+                    result.rejected_rows += 1
+                if len(batch) >= BATCH:
+                    flush(importer, batch, whole)
+                    progress(result.rows)
+                    batch = []
         if batch:
             flush(importer, batch, whole)
         progress(result.rows)

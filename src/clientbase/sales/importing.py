@@ -9,7 +9,7 @@ customers a batch touched are brought up to date in bulk in the same transaction
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clientbase.core import fastinsert
+from clientbase.core import fastinsert, readahead
 from clientbase.core.bulk import bulk_writes
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
@@ -60,6 +60,8 @@ class OrderRows:
     identifiers: list[tuple[str, str]] = field(default_factory=list)
     lines: list[rules.LineIn] = field(default_factory=list)
     bad: bool = False
+    rows: int = 0  # lines read, bad ones included
+    problems: list[Problem] = field(default_factory=list)  # of its cells, reported when the order is settled
 
 
 class NumbersMet:
@@ -118,6 +120,34 @@ class OrderImporter:
             self.result.first_problems.append(problem)
         self.sink(problem)
 
+    def read(self, path: Path, plan: list[tuple[str, str]],
+             mapping: dict[str, Any]) -> Iterator[OrderRows | list[Problem]]:
+        """Every order of the file with its lines (consecutive rows with one number), and a sheet's notes as
+        a list; nothing here writes, counts or reports, so it may run in a read-ahead thread."""
+        current: OrderRows | None = None
+        last_mapped: dict[int, str] | None = None
+        number_at: list[int] = []
+        notes: list[Problem] = []
+        for sheet, _, mapped, row, values in sheet_rows(path, plan, mapping, notes.append):
+            if notes:
+                yield notes
+                notes = []
+            if mapped is not last_mapped:  # a new sheet: where its order number is
+                last_mapped, number_at = mapped, [i for i, n in mapped.items() if n == "order_id"]
+            if not any(values) and all(v in (None, "") for v in values):  # any() settles nearly every row
+                continue
+            number = _order_number(values, number_at)
+            if current is None or number != current.number or sheet.name != current.sheet:
+                if current is not None:
+                    yield current
+                current = OrderRows(sheet.name, row, number)
+            current.rows += 1
+            self.add_line(current, sheet, row, values, mapped)
+        if notes:
+            yield notes
+        if current is not None:
+            yield current
+
     def add_line(self, order: OrderRows, sheet: Sheet, row: int, values: list[Any], mapped: dict[int, str]) -> None:
         cells: dict[str, Any] = {}
         first = not order.lines and not order.bad
@@ -128,20 +158,21 @@ class OrderImporter:
                 cells[name] = parse(value, order)
             except (columns.CellError, DomainValidationError) as exc:
                 message = exc.errors[0].message if isinstance(exc, DomainValidationError) else str(exc)
-                self.report(Problem(sheet.name, row, sheet.header[index], "" if value is None else str(value),
-                                    message))
+                order.problems.append(Problem(sheet.name, row, sheet.header[index],
+                                              "" if value is None else str(value), message))
                 order.bad = True
         if order.bad:
             return
         if first and cells.get("store"):
             order.store = cells["store"]
         if not cells.get("sku"):
-            self.report(Problem(sheet.name, row, "", "", "A line needs an SKU column value."))
+            order.problems.append(Problem(sheet.name, row, "", "", "A line needs an SKU column value."))
             order.bad = True
             return
         price, quantity, discount = cells.get("price", 0), cells.get("quantity", 1), cells.get("discount", 0)
         if discount > price * quantity:
-            self.report(Problem(sheet.name, row, "", str(discount), "The discount is more than the line's amount."))
+            order.problems.append(Problem(sheet.name, row, "", str(discount),
+                                          "The discount is more than the line's amount."))
             order.bad = True
             return
         order.lines.append(rules.LineIn(cells["sku"], cells.get("product") or cells["sku"],
@@ -183,6 +214,10 @@ class OrderImporter:
         return identifier
 
     def finish(self, order: OrderRows) -> OrderRows | None:
+        """Report the order's problems and count its rows; the order if it is to be stored."""
+        self.result.rows += order.rows
+        for problem in order.problems:
+            self.report(problem)
         if order.bad:
             self.result.rejected_rows += 1
             return None
@@ -258,27 +293,19 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
     whole = mode == "all-or-nothing" or dry_run
     with columns.cells_remembered(), bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():
         batch: list[OrderRows] = []
-        current: OrderRows | None = None
-        last_mapped: dict[int, str] | None = None
-        number_at: list[int] = []
-        for sheet, _, mapped, row, values in sheet_rows(path, plan, mapping, importer.report):
-            if mapped is not last_mapped:  # a new sheet: where its order number is
-                last_mapped, number_at = mapped, [i for i, n in mapped.items() if n == "order_id"]
-            if not any(values) and all(v in (None, "") for v in values):  # any() settles nearly every row
-                continue
-            result.rows += 1
-            number = _order_number(values, number_at)
-            if current is None or number != current.number or sheet.name != current.sheet:
-                if current is not None and (done := importer.finish(current)):
+        # Orders are read ahead (a second thread, on PostgreSQL) while the batch before them is stored;
+        # the NumbersMet check (it may ask the database) and all counting happen here, in file order.
+        for records in readahead.ahead(importer.read(path, plan, mapping), limit=BATCH):
+            for record in records:
+                if isinstance(record, list):  # notes about a sheet's columns
+                    for problem in record:
+                        importer.report(problem)
+                elif done := importer.finish(record):
                     batch.append(done)
-                current = OrderRows(sheet.name, row, number)
-                if len(batch) >= BATCH:
-                    flush(importer, batch, whole)
-                    progress(result.rows)
-                    batch = []
-            importer.add_line(current, sheet, row, values, mapped)
-        if current is not None and (done := importer.finish(current)):
-            batch.append(done)
+                    if len(batch) >= BATCH:
+                        flush(importer, batch, whole)
+                        progress(result.rows)
+                        batch = []
         if batch:
             flush(importer, batch, whole)
         progress(result.rows)
