@@ -3,58 +3,72 @@
 import argparse
 import json
 import sys
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 BATCH = 5000
 
 
-def _flush(batch: list[tuple[int, Any]], totals: Counter[str], rejects: IO[str] | None) -> None:
-    from clientbase.access.actor import SYSTEM
-    from clientbase.interactions.ingest import ingest_events
-
-    report = ingest_events([event for _, event in batch], actor=SYSTEM)
-    totals.update(report.counts())
-    if rejects is not None:
-        for (line, _), result in zip(batch, report.results, strict=True):
-            if result.status == "rejected":
-                rejects.write(json.dumps({"line": line, "errors": [
-                    {"path": e.path, "message": e.message} for e in result.errors]}, ensure_ascii=False) + "\n")
-    batch.clear()
+def _batches(stream: IO[bytes], batch_size: int,
+             read: "deque[tuple[list[int], list[tuple[int, str]], int]]") -> Iterator[list[Any]]:
+    """The file's events in batches; for each batch, appended to ``read``: its events' line numbers, the
+    lines before them that were not JSON (line, reason) and the bytes read. It may run in the read-ahead
+    thread, so it only reads and parses; the caller writes the rejects file and the progress bar."""
+    batch: list[Any] = []
+    lines: list[int] = []
+    bad: list[tuple[int, str]] = []
+    size = 0
+    for number, line in enumerate(stream, start=1):
+        size += len(line)
+        if not line.strip():
+            continue
+        try:
+            event = json.loads(line)
+        except ValueError as exc:
+            bad.append((number, f"Not JSON: {exc}"))
+            continue
+        batch.append(event)
+        lines.append(number)
+        if len(batch) >= batch_size:
+            read.append((lines, bad, size))
+            yield batch
+            batch, lines, bad, size = [], [], [], 0
+    read.append((lines, bad, size))
+    yield batch  # possibly empty: it carries the last lines that were not JSON
 
 
 def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH,
                 progress: bool = True) -> Counter[str]:
     """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own (a bulk job:
-    ``core.bulk.bulk_writes``)."""
+    ``core.bulk.bulk_writes``). On PostgreSQL the next batches are read and checked while one is stored
+    (``ingest_stream``)."""
     from django.db import connection
     from tqdm import tqdm
 
+    from clientbase.access.actor import SYSTEM
     from clientbase.core.bulk import bulk_writes
+    from clientbase.interactions.ingest import ingest_stream
 
     totals: Counter[str] = Counter()
     rejects = rejects_path.open("w", encoding="utf-8") if rejects_path else None
-    batch: list[tuple[int, Any]] = []
+    read: deque[tuple[list[int], list[tuple[int, str]], int]] = deque()
     try:
         with bulk_writes(connection), path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                                              disable=not progress, desc="ingest") as bar:
-            for number, line in enumerate(stream, start=1):
-                bar.update(len(line))
-                if not line.strip():
+            for report in ingest_stream(_batches(stream, batch_size, read), actor=SYSTEM):
+                lines, bad, size = read.popleft()
+                bar.update(size)
+                totals.update(report.counts())
+                totals["rejected"] += len(bad)
+                if rejects is None:
                     continue
-                try:
-                    batch.append((number, json.loads(line)))
-                except ValueError as exc:
-                    totals["rejected"] += 1
-                    if rejects is not None:
-                        rejects.write(json.dumps({"line": number, "errors": [
-                            {"path": "", "message": f"Not JSON: {exc}"}]}) + "\n")
-                    continue
-                if len(batch) >= batch_size:
-                    _flush(batch, totals, rejects)
-            if batch:
-                _flush(batch, totals, rejects)
+                found = [(line, [{"path": "", "message": reason}]) for line, reason in bad]
+                found += [(line, [{"path": e.path, "message": e.message} for e in result.errors])
+                          for line, result in zip(lines, report.results, strict=True) if result.status == "rejected"]
+                for line, errors in sorted(found, key=lambda item: item[0]):
+                    rejects.write(json.dumps({"line": line, "errors": errors}, ensure_ascii=False) + "\n")
     finally:
         if rejects is not None:
             rejects.close()

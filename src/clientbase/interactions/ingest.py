@@ -9,7 +9,7 @@ Every group runs under the identity locks (``identity.locks``): fine-grained whe
 small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from clientbase.access.actor import Actor
-from clientbase.core import collector
+from clientbase.core import collector, readahead
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
 from clientbase.identity.guards import Guards
@@ -181,15 +181,37 @@ def _reject(result: EventResult, errors: list[FieldError]) -> None:
 
 def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
-    with collector.paused():
-        return _ingest(raw_events, actor)
-
-
-def _ingest(raw_events: list[Any], actor: Actor) -> IngestReport:
     if len(raw_events) > MAX_BATCH:
         raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per request.")
     guards = load_guards()
+    with collector.paused():
+        results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION)
+        _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
+    return IngestReport(results)
+
+
+def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[IngestReport]:
+    """``ingest_events`` for each batch of a stream (``clientbase ingest FILE``), one report a batch, in
+    order. On PostgreSQL the next batches are read and parsed in a second thread while one is stored
+    (``core.readahead``: at most two batches ahead). The guard rules are read once, at the start."""
+    guards = load_guards()
     region = settings.CLIENTBASE_DEFAULT_REGION
+
+    def parsed_batches() -> Iterator[tuple[list[EventResult], list[ParsedEvent]]]:
+        for raw_events in batches:
+            if len(raw_events) > MAX_BATCH:
+                raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per batch.")
+            yield _parse(raw_events, guards, region)
+
+    for chunk in readahead.ahead(parsed_batches(), limit=2, chunk=1):
+        for results, parsed in chunk:
+            with collector.paused():
+                _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
+            yield IngestReport(results)
+
+
+def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[EventResult], list[ParsedEvent]]:
+    """Every event validated (no database access): a result for each, the parsed ones to store."""
     results = [EventResult(index=i) for i in range(len(raw_events))]
     parsed: list[ParsedEvent] = []
     for i, raw in enumerate(raw_events):
@@ -199,5 +221,4 @@ def _ingest(raw_events: list[Any], actor: Actor) -> IngestReport:
             parsed.append(parse_event(i, raw, guards, region))
         except DomainValidationError as exc:
             _reject(results[i], exc.errors)
-    _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
-    return IngestReport(results)
+    return results, parsed
