@@ -9,6 +9,7 @@ Every group runs under the identity locks (``identity.locks``): fine-grained whe
 small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,14 +197,19 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     (``core.readahead``: at most two batches ahead). The guard rules are read once, at the start."""
     guards = load_guards()
     region = settings.CLIENTBASE_DEFAULT_REGION
+    threaded = readahead.worthwhile()
 
     def parsed_batches() -> Iterator[tuple[list[EventResult], list[ParsedEvent]]]:
         for raw_events in batches:
             if len(raw_events) > MAX_BATCH:
                 raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per batch.")
-            yield _parse(raw_events, guards, region)
+            # Inline, parsing pauses the garbage collector as ingest_events does. The reader thread leaves it
+            # alone: the switch is process-wide and the storing thread pauses it for its batches.
+            with contextlib.nullcontext() if threaded else collector.paused():
+                parsed = _parse(raw_events, guards, region)
+            yield parsed
 
-    for chunk in readahead.ahead(parsed_batches(), limit=2, chunk=1):
+    for chunk in readahead.ahead(parsed_batches(), limit=2, chunk=1, enabled=threaded):
         for results, parsed in chunk:
             with collector.paused():
                 _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
