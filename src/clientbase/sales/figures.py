@@ -17,7 +17,6 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from clientbase.core import fastinsert, fastsql
-from clientbase.customers.models import Customer
 from clientbase.sales import rules
 from clientbase.sales.models import (
     AbandonedCart,
@@ -420,15 +419,16 @@ def orphans() -> Iterator[tuple[int, str, Any, Any]]:
     customer, product or category does not exist. These cache tables have no foreign-key constraints in
     the database (their checks were most of an order import's commit time on PostgreSQL; see
     docs/sales.md); the ORM's ``on_delete`` still removes them with their parent, and this is the check."""
-    parents: list[tuple[type[models.Model], str, type[models.Model]]] = [
-        (CustomerFigures, "customer_id", Customer), (CustomerVisitDay, "customer_id", Customer),
-        (CustomerProductCount, "customer_id", Customer), (CustomerProductCount, "product_id", Product),
-        (CustomerProductCount, "category_id", Category)]
-    for model, column, parent in parents:
-        missing = model._default_manager.exclude(**{f"{column}__isnull": True}).filter(
-            ~Exists(parent._default_manager.filter(pk=OuterRef(column))))
-        for customer_id, value in missing.values_list("customer_id", column).iterator():
-            yield customer_id, f"orphan.{model._meta.db_table}.{column}", value, None
+    for model in (CustomerFigures, CustomerVisitDay, CustomerProductCount):
+        # Every reference the models declare without a database constraint, read from the models themselves.
+        refs = [f for f in model._meta.concrete_fields
+                if isinstance(f, models.ForeignKey) and not getattr(f, "db_constraint", True)]
+        for ref in refs:
+            column, parent = ref.attname, ref.remote_field.model
+            missing = model._default_manager.exclude(**{f"{column}__isnull": True}).filter(
+                ~Exists(parent._default_manager.filter(pk=OuterRef(column))))
+            for customer_id, value in missing.values_list("customer_id", column).iterator():
+                yield customer_id, f"orphan.{model._meta.db_table}.{column}", value, None
 
 
 def _derived_drift(row: CustomerFigures, service_cost: int,
