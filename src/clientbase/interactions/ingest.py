@@ -182,13 +182,10 @@ def _reject(result: EventResult, errors: list[FieldError]) -> None:
 
 def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
-    if len(raw_events) > MAX_BATCH:
-        raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per request.")
     guards = load_guards()
     with collector.paused():
         results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION)
-        _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
-    return IngestReport(results)
+        return _store_parsed(results, parsed, actor, guards)
 
 
 def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[IngestReport]:
@@ -201,8 +198,6 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
 
     def parsed_batches() -> Iterator[tuple[list[EventResult], list[ParsedEvent]]]:
         for raw_events in batches:
-            if len(raw_events) > MAX_BATCH:
-                raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per batch.")
             # Inline, parsing pauses the garbage collector as ingest_events does. The reader thread leaves it
             # alone: the switch is process-wide and the storing thread pauses it for its batches.
             with contextlib.nullcontext() if threaded else collector.paused():
@@ -212,12 +207,14 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     for chunk in readahead.ahead(parsed_batches(), limit=2, chunk=1, enabled=threaded):
         for results, parsed in chunk:
             with collector.paused():
-                _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
-            yield IngestReport(results)
+                report = _store_parsed(results, parsed, actor, guards)
+            yield report
 
 
 def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[EventResult], list[ParsedEvent]]:
     """Every event validated (no database access): a result for each, the parsed ones to store."""
+    if len(raw_events) > MAX_BATCH:
+        raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per request.")
     results = [EventResult(index=i) for i in range(len(raw_events))]
     parsed: list[ParsedEvent] = []
     for i, raw in enumerate(raw_events):
@@ -228,3 +225,10 @@ def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[Eve
         except DomainValidationError as exc:
             _reject(results[i], exc.errors)
     return results, parsed
+
+
+def _store_parsed(results: list[EventResult], parsed: list[ParsedEvent], actor: Actor,
+                  guards: Guards) -> IngestReport:
+    """Store a parsed batch (its duplicates reported, the rest in runs) and report on every event."""
+    _store(list(_runs(_mark_duplicates(parsed, results))), results, actor, guards)
+    return IngestReport(results)
