@@ -1,6 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from clientbase.identity.models import Consent, Identifier, JunkPattern, Merge, ReviewCase
+from clientbase.identity.services import forget_patterns
 from clientbase.web.admin_tools import ReadOnlyAdminMixin
 
 
@@ -21,6 +27,20 @@ class JunkPatternAdmin(admin.ModelAdmin[JunkPattern]):
 
     list_display = ["pattern", "kind", "note"]
     list_filter = ["kind"]
+
+    # Ingest keeps the patterns for a moment (identity.services.load_guards); a change made here applies
+    # in this process as soon as it is committed.
+    def save_model(self, request: HttpRequest, obj: JunkPattern, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(forget_patterns)
+
+    def delete_model(self, request: HttpRequest, obj: JunkPattern) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(forget_patterns)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[JunkPattern]) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(forget_patterns)
 
 
 @admin.register(Merge)

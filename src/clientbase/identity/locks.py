@@ -9,8 +9,8 @@ advisory locks, in this order, and never another identity lock afterwards:
 2. a shared-mode writer then locks each normalised ``(kind, value)`` its events carry (a CRC-32 of it),
    in ascending order: two events that carry one identifier wait for each other, so at most one of them
    creates its identifier or customer;
-3. after looking up who holds those identifiers, it locks those customers (ascending ids) and reads
-   whether any was merged meanwhile (``IdentityLock.lock_customers``); if so, ``OwnersMoved`` makes it
+3. it looks up who holds those identifiers and locks those customers (ascending keys) in one statement,
+   then reads whether any was merged meanwhile (``IdentityLock.holders``); if so, ``OwnersMoved`` makes it
    start over (its locks go with the rolled-back savepoint). A customer's identifiers, counts, verified
    kinds and reviews change only under its lock (a shared-mode writer's merge holds both customers) or
    under the exclusive lock, so what the writer read stays true until it commits.
@@ -27,13 +27,14 @@ On SQLite every write transaction is ``BEGIN IMMEDIATE``, which already serialis
 """
 
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import connection
 
 from clientbase.core import fastsql
 from clientbase.customers.models import Customer
+from clientbase.identity.selectors import identifier_owners
 
 IDENTITY_LOCK_KEY = 0x636C6964  # "clid"; the one-bigint advisory key space
 # Two-int4 advisory key spaces (never equal to a one-bigint key): identifiers by hash, customers by id.
@@ -77,20 +78,20 @@ class IdentityLock:
 
     shared: bool = False
 
-    def lock_customers(self, customer_ids: Iterable[int]) -> None:
-        """Lock these customers (they hold the writer's identifiers); ``OwnersMoved`` if one is a tombstone.
+    def holders(self, identifiers: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The customer holding each of these stored identifiers; in shared mode those customers locked.
 
-        Nothing to do under the exclusive lock. The check reads after the locks are granted (its own
-        statement, so a snapshot newer than any merge that held them)."""
-        ids = sorted(set(customer_ids))
-        if not self.shared or not ids:
-            return
-        fastsql.rows("SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k",
-                     [_CUSTOMER_SPACE, sorted({_int4(pk) for pk in ids})])
-        moved = fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s) "
-                             "AND merged_into_id IS NOT NULL LIMIT 1", [ids])
-        if moved:
+        Under the exclusive lock a plain lookup. In shared mode the lookup's own statement locks the holders
+        (``identifier_owners``), and a second statement, whose snapshot is newer than any merge that held
+        those locks, reads whether one was merged meanwhile: then ``OwnersMoved``."""
+        if not self.shared:
+            return identifier_owners(set(identifiers))
+        owners = identifier_owners(set(identifiers), lock_space=_CUSTOMER_SPACE)
+        ids = sorted(set(owners.values()))
+        if ids and fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s) "
+                                "AND merged_into_id IS NOT NULL LIMIT 1", [ids]):
             raise OwnersMoved
+        return owners
 
 
 EXCLUSIVE = IdentityLock(shared=False)
@@ -101,7 +102,7 @@ def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) 
 
     ``shared`` asks for the fine-grained mode (the caller's transaction holds no identity lock yet and
     will take no exclusive one); it is granted on PostgreSQL for at most ``FINE_LIMIT`` identifiers,
-    otherwise the exclusive lock is taken. The caller then locks the holders with ``lock_customers``.
+    otherwise the exclusive lock is taken. The caller then looks up (and so locks) the holders with ``holders``.
     """
     if not _postgres():
         return EXCLUSIVE

@@ -1,5 +1,7 @@
 """Write path for identifiers: normalise, check ownership, record in history."""
 
+import re
+import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -64,17 +66,45 @@ def remove_identifier(identifier: Identifier, *, actor: Actor, source: str = "")
     identifier.delete()
 
 
+# How long a process keeps the admin's junk patterns as read outside a transaction, in seconds.
+PATTERNS_TTL = 2.0
+_patterns_read: "tuple[float, tuple[tuple[str, re.Pattern[str]], ...]] | None" = None
+
+
 def load_guards() -> "Guards":
-    """The guard configuration: settings plus admin-added junk patterns (read once per call).
+    """The guard configuration: settings plus admin-added junk patterns.
 
-    The patterns are read with plain SQL: every ingest request reads them, and compiling the ORM query
-    cost more CPU than the database took to answer it (``core.fastsql``)."""
-    from clientbase.identity.guards import DEFAULT_SINGLE_VALUED, Guards, compile_patterns
-    from clientbase.identity.models import JunkPattern
+    Every ingest request needs the patterns, and reading them was one of a single event's nine round
+    trips to PostgreSQL. So a process keeps what it read outside a transaction for ``PATTERNS_TTL``
+    seconds, and forgets it when it commits a change to the patterns (``forget_patterns``, from the
+    admin): a pattern added in one server process applies in the others within that time. Inside a
+    transaction they are read afresh (it may hold a change of its own). Plain SQL (``core.fastsql``)."""
+    from clientbase.identity.guards import DEFAULT_SINGLE_VALUED, Guards
 
-    table = connection.ops.quote_name(JunkPattern._meta.db_table)
     return Guards(
         caps=dict(getattr(settings, "CLIENTBASE_IDENTIFIER_CAPS", {})),
         single_valued=frozenset(getattr(settings, "CLIENTBASE_SINGLE_VALUED_KINDS", DEFAULT_SINGLE_VALUED)),
-        patterns=compile_patterns(fastsql.rows(f"SELECT kind, pattern FROM {table} ORDER BY id", [])),
+        patterns=_junk_patterns(),
     )
+
+
+def _junk_patterns() -> "tuple[tuple[str, re.Pattern[str]], ...]":
+    global _patterns_read
+    from clientbase.identity.guards import compile_patterns
+    from clientbase.identity.models import JunkPattern
+
+    shared = not connection.in_atomic_block
+    read, at = _patterns_read, time.monotonic()
+    if shared and read is not None and at - read[0] < PATTERNS_TTL:
+        return read[1]
+    table = connection.ops.quote_name(JunkPattern._meta.db_table)
+    patterns = compile_patterns(fastsql.rows(f"SELECT kind, pattern FROM {table} ORDER BY id", []))
+    if shared:
+        _patterns_read = (at, patterns)
+    return patterns
+
+
+def forget_patterns() -> None:
+    """Read the junk patterns afresh next time (this process changed them; see ``load_guards``)."""
+    global _patterns_read
+    _patterns_read = None

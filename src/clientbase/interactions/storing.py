@@ -20,7 +20,6 @@ from clientbase.identity.guards import Guards
 from clientbase.identity.locks import EXCLUSIVE, IdentityLock
 from clientbase.identity.merges import merge_many
 from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
-from clientbase.identity.selectors import identifier_owners
 from clientbase.interactions.fastinsert import insert_with_ids
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
@@ -45,11 +44,10 @@ def _chunks(items: list[Any]) -> list[list[Any]]:
 
 def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) -> KnownState:
     pairs = {(i.kind, i.value) for e in events for i in e.identifiers}
-    owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in identifier_owners(pairs).items()}
+    # Every holder is locked before its counts are read (an event may attach to any of them, so none may
+    # be merged meanwhile: see identity.locks); the counts are read only for those resolution may consult.
+    owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in lock.holders(pairs).items()}
     reviews = ReviewCase._meta.db_table
-    # Every holder is locked (an event may attach to any of them, so none may be merged meanwhile); the
-    # counts are read only for those resolution may consult.
-    lock.lock_customers(set(owner.values()))  # before reading their counts: see identity.locks
     customers = _consulted(events, owner)
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}

@@ -1,9 +1,15 @@
 import pytest
-from django.test import override_settings
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.urls import reverse
 
+from clientbase.access.tests.builders import make_user
+from clientbase.core import fastsql
 from clientbase.customers.models import Customer
 from clientbase.customers.tests.builders import make_customer
 from clientbase.identity.models import Identifier, JunkPattern, Merge, ReviewCase
+from clientbase.identity.selectors import identifier_owners
+from clientbase.identity.services import load_guards
 from clientbase.interactions.tests.builders import ingest, make_event
 
 
@@ -61,3 +67,36 @@ def test_one_verified_card_merges() -> None:
     ingest(make_event(identifiers={"phone": "+79161234567", "card": "B002"}))
     b.refresh_from_db()
     assert b.merged_into_id == a.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_junk_patterns_are_kept_briefly_outside_a_transaction_and_an_admin_change_applies_at_once(
+        client: Client) -> None:
+    JunkPattern.objects.create(kind="email", pattern=r"noreply@.*")
+    assert [p.pattern for _, p in load_guards().patterns] == ["noreply@.*"]
+    # Written behind the admin's back (another process, say): this process still has the pattern it read ...
+    JunkPattern.objects.create(kind="email", pattern=r"robot@.*")
+    assert len(load_guards().patterns) == 1
+    # ... but a transaction reads them afresh,
+    with transaction.atomic():
+        assert len(load_guards().patterns) == 2
+    # and a change saved in the admin applies as soon as it is committed.
+    client.force_login(make_user(role="admin"))
+    response = client.post(reverse("admin:identity_junkpattern_add"), {"kind": "", "pattern": "x+", "note": ""})
+    assert response.status_code == 302
+    assert sorted(p.pattern for _, p in load_guards().patterns) == ["noreply@.*", "robot@.*", "x+"]
+    assert ingest(make_event(identifiers={"email": "robot@shop.ru"})).results[0].status == "rejected"
+
+
+def test_identifier_owners_across_kinds_and_the_holders_locked_in_the_same_statement() -> None:
+    anna = make_customer(phone="+79161234567", identifiers=[{"kind": "email", "value": "anna@x.ru"}])
+    boris = make_customer(phone="+79161234568")
+    wanted = {("phone", "+79161234567"), ("email", "anna@x.ru"), ("phone", "+79161234568"), ("email", "no@x.ru")}
+    expected = {("phone", "+79161234567"): anna.pk, ("email", "anna@x.ru"): anna.pk, ("phone", "+79161234568"): boris.pk}
+    assert identifier_owners(wanted) == expected
+    space = 0x636C6999
+    assert identifier_owners(wanted, lock_space=space) == expected
+    if connection.vendor == "postgresql":  # SQLite's IMMEDIATE transactions need no locks
+        held = fastsql.rows("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+                            "AND classid = %s AND granted", [space])
+        assert sorted(int(objid) for (objid,) in held) == sorted([anna.pk, boris.pk])
