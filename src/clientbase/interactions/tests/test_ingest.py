@@ -1,3 +1,5 @@
+import pytest
+
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.tests.builders import make_customer
 from clientbase.identity.models import Identifier, Merge
@@ -115,3 +117,17 @@ def test_later_events_of_the_batch_write_per_field_history_as_one_by_one() -> No
     assert history(one_by_one) == [
         ("created", {"first_name": "Иван", "identifiers.phone": ["+79167654321"]}, "pos"),
         ("city", "Тула", "telegram"), ("identifiers.email", "4321@x.ru", "telegram")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_resent_event_outside_a_transaction_is_a_duplicate_that_stores_nothing() -> None:
+    # A single-event request skips the lookup of (source, id): the unique constraint stops the resend,
+    # and the retry reports it. Nothing of the rolled-back attempt may remain (here: a new customer).
+    first = ingest(make_event(id="r1", identifiers={"phone": "+79161234567"})).results[0]
+    customers, changes = Customer.objects.count(), ProfileChange.objects.count()
+    [again] = ingest(make_event(id="r1", identifiers={"email": "someone.new@x.ru"},
+                                traits={"first_name": "Пётр"})).results
+    assert (again.status, again.customer_id) == ("duplicate", first.customer_id)
+    assert Event.objects.count() == 1
+    assert (Customer.objects.count(), ProfileChange.objects.count()) == (customers, changes)
+    assert not Identifier.objects.filter(kind="email").exists()
