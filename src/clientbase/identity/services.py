@@ -74,7 +74,7 @@ _patterns_read: "tuple[float, tuple[tuple[str, re.Pattern[str]], ...]] | None" =
 def load_guards() -> "Guards":
     """The guard configuration: settings plus admin-added junk patterns.
 
-    Every ingest request needs the patterns, and reading them was one of a single event's nine round
+    Every ingest request needs the patterns, and reading them was one of a single event's ten round
     trips to PostgreSQL. So a process keeps what it read outside a transaction for ``PATTERNS_TTL``
     seconds, and forgets it when it commits a change to the patterns (``forget_patterns``, from the
     admin): a pattern added in one server process applies in the others within that time. Inside a
