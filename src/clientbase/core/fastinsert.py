@@ -197,12 +197,9 @@ def insert_returning_ids(model: type[models.Model], columns: Sequence[str], rows
     names, prepared = _plain_rows(model, columns, rows)
     if not prepared:
         return []
-    quote = connection.ops.quote_name
-    marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+    returning = f" RETURNING {connection.ops.quote_name(str(model._meta.pk.column))}"  # type: ignore[union-attr]
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in names)}) VALUES "
-                       f"{', '.join([marks] * len(prepared))} RETURNING {quote(str(model._meta.pk.column))}",  # type: ignore[union-attr]
-                       [value for row in prepared for value in row])
+        _insert_values(cursor, model._meta.db_table, names, prepared, returning)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -277,17 +274,23 @@ def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callabl
 FEW = 8
 
 
+def _insert_values(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]], tail: str = "") -> None:
+    """One ``INSERT … VALUES (…), (…)`` of a few rows, ``tail`` after it (``RETURNING …``). PostgreSQL types
+    each parameter by its target column, as COPY does, so the same row values go in."""
+    quote = connection.ops.quote_name
+    marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    cursor.execute(f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+                   f"{', '.join([marks] * len(rows))}{tail}", [value for row in rows for value in row])
+
+
 def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(rows) <= FEW:
             # A few rows (a single-event request's): one INSERT is one round trip where COPY takes two
-            # (start, then data and end) and twice the client CPU. PostgreSQL types each parameter by its
-            # target column, as COPY does, so the same row values go in.
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.execute(f"INSERT INTO {quote(table)} ({names}) VALUES " + ", ".join([f"({marks})"] * len(rows)),
-                           [value for row in rows for value in row])
+            # (start, then data and end) and twice the client CPU.
+            _insert_values(cursor, table, columns, rows)
             return
         if connection.vendor == "postgresql":
             # COPY: psycopg's executemany interpolates and sends every row on its own. COPY goes through
