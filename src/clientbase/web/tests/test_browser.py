@@ -29,12 +29,22 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         browser.close()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_login_search_and_card_in_a_browser(live_server: Any, browser_page: Any, settings: Any) -> None:
+@pytest.fixture
+def anna_and_irina(transactional_db: None, settings: Any) -> tuple[Any, Any]:
+    """The stored rows, made before the browser starts. Inside ``sync_playwright`` the test body runs in
+    another ``contextvars`` context (seen: the body and this fixture's teardown held different connections),
+    and Django keeps a connection per context: one opened in the body was never closed, so PostgreSQL
+    refused to drop the test database at the end ("being accessed by other users")."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = make_user(role="admin", username="anna")
     customer = make_customer(phone="+79161234567", first_name="Ирина", last_name="Лебедева", city="Тверь",
                              notes="Любит раф")
+    return user, customer
+
+
+def test_login_search_and_card_in_a_browser(live_server: Any, anna_and_irina: tuple[Any, Any],
+                                            browser_page: Any) -> None:
+    user, customer = anna_and_irina
     page = browser_page
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.get_username())
