@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from clientbase.api import require
 from clientbase.core.errors import NotFound, PermissionDenied
@@ -51,11 +51,11 @@ class ResolveIn(Schema):
 
 @router.post("/customers/{customer_id}/merge", response={201: MergeOut},
              summary="Merge another customer into this one (this one survives)")
-def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> tuple[int, Merge]:
+def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> Status[Merge]:
     actor = require(request, "customers:write")
     survivor = access_customer(actor, customer_id)
     absorbed = access_customer(actor, payload.absorbed_id)
-    return 201, merge_customers(survivor, absorbed, actor=actor, reason=payload.reason or "manual")
+    return Status(201, merge_customers(survivor, absorbed, actor=actor, reason=payload.reason or "manual"))
 
 
 @router.get("/customers/{customer_id}/merges", response=list[MergeOut], summary="Merge history of a customer")

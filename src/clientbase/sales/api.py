@@ -4,7 +4,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from clientbase.api import require
@@ -69,9 +69,9 @@ def list_products(request: HttpRequest, cursor: str | None = None, limit: int = 
 
 
 @router.post("/products", response={201: ProductOut}, summary="Add a product")
-def create_product(request: HttpRequest, payload: ProductIn) -> tuple[int, dict[str, Any]]:
+def create_product(request: HttpRequest, payload: ProductIn) -> Status[dict[str, Any]]:
     require(request, "orders:write")
-    return 201, product_out(services.save_product(payload.model_dump()))
+    return Status(201, product_out(services.save_product(payload.model_dump())))
 
 
 @router.patch("/products/{sku}", response=ProductOut, summary="Change a product")
@@ -84,15 +84,15 @@ def update_product(request: HttpRequest, sku: str, payload: ProductPatch) -> dic
 
 
 @router.post("/products/{sku}/arrivals", response={201: ArrivalOut}, summary="Record a stock arrival")
-def add_arrival(request: HttpRequest, sku: str, payload: ArrivalIn) -> tuple[int, dict[str, Any]]:
+def add_arrival(request: HttpRequest, sku: str, payload: ArrivalIn) -> Status[dict[str, Any]]:
     require(request, "orders:write")
     arrival = services.record_arrival(sku, payload.quantity, store=payload.store)
-    return 201, {"id": arrival.pk, "sku": sku, "quantity": arrival.quantity, "store": arrival.store,
-                 "arrived_at": arrival.arrived_at}
+    return Status(201, {"id": arrival.pk, "sku": sku, "quantity": arrival.quantity, "store": arrival.store,
+                        "arrived_at": arrival.arrived_at})
 
 
 @router.post("/orders", response={201: OrderOut}, summary="Create an order (a phone alone is enough)")
-def create_order(request: HttpRequest, payload: OrderIn) -> tuple[int, dict[str, Any]]:
+def create_order(request: HttpRequest, payload: OrderIn) -> Status[dict[str, Any]]:
     actor = require(request, "orders:write")
     with transaction.atomic():
         if payload.customer_id is not None:
@@ -109,7 +109,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> tuple[int, dict[str,
             raise DomainValidationError.single("status", "A new order is new, confirmed, paid or completed.")
         order = services.record_purchase(customer, data, source="api", occurred_at=now(), path="",
                                          status=payload.status, channel=actor.channel)
-    return 201, order_out(selectors.access_order(actor, order.pk))
+    return Status(201, order_out(selectors.access_order(actor, order.pk)))
 
 
 @router.get("/orders/{order_id}", response=OrderOut, summary="An order with lines, status history, returns")
@@ -126,11 +126,11 @@ def set_status(request: HttpRequest, order_id: int, payload: StatusIn) -> dict[s
 
 
 @router.post("/orders/{order_id}/returns", response={201: ReturnOut}, summary="Return lines or the whole order")
-def create_return(request: HttpRequest, order_id: int, payload: ReturnIn) -> tuple[int, Any]:
+def create_return(request: HttpRequest, order_id: int, payload: ReturnIn) -> Status[Any]:
     actor = require(request, "orders:write")
     order = selectors.access_order(actor, order_id)
     lines = [line.model_dump() for line in payload.lines] if payload.lines else None
-    return 201, services.record_return(order, number=payload.return_id, lines=lines, source="api", path="")
+    return Status(201, services.record_return(order, number=payload.return_id, lines=lines, source="api", path=""))
 
 
 @router.get("/customers/{customer_id}/orders", response=OrderPage, summary="A customer's orders, oldest first (cursor pagination)")
