@@ -31,10 +31,11 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 @pytest.fixture
 def anna_and_irina(transactional_db: None, settings: Any) -> tuple[Any, Any]:
-    """The stored rows, made before the browser starts. Inside ``sync_playwright`` the test body runs in
-    another ``contextvars`` context (seen: the body and this fixture's teardown held different connections),
-    and Django keeps a connection per context: one opened in the body was never closed, so PostgreSQL
-    refused to drop the test database at the end ("being accessed by other users")."""
+    """The stored rows, made before the browser starts; the test body itself must not touch the database.
+    Inside ``sync_playwright`` the body runs in another ``contextvars`` context (seen: the body and the
+    ``browser_page`` teardown held different connections), and Django keeps a connection per context: one
+    opened in the body was never closed, so PostgreSQL refused to drop the test database at the end
+    ("being accessed by other users")."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     user = make_user(role="admin", username="anna")
     customer = make_customer(phone="+79161234567", first_name="Ирина", last_name="Лебедева", city="Тверь",
