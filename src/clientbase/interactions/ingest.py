@@ -9,7 +9,6 @@ Every group runs under the identity locks (``identity.locks``): fine-grained whe
 small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
-import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,24 +190,20 @@ def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
 def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[IngestReport]:
     """``ingest_events`` for each batch of a stream (``clientbase ingest FILE``), one report a batch, in
     order. On PostgreSQL the next batches are read and parsed in a second thread while one is stored
-    (``core.readahead``: at most two batches ahead). The guard rules are read once, at the start."""
+    (``core.readahead``: at most two batches ahead). The guard rules are read once, at the start; the
+    garbage collector is paused over the whole stream (``collector.paused_over``)."""
     guards = load_guards()
     region = settings.CLIENTBASE_DEFAULT_REGION
     threaded = readahead.worthwhile()
 
-    def parsed_batches() -> Iterator[tuple[list[EventResult], list[ParsedEvent]]]:
-        for raw_events in batches:
-            # Inline, parsing pauses the garbage collector as ingest_events does. The reader thread leaves it
-            # alone: the switch is process-wide and the storing thread pauses it for its batches.
-            with contextlib.nullcontext() if threaded else collector.paused():
-                parsed = _parse(raw_events, guards, region)
-            yield parsed
-
-    for chunk in readahead.ahead(parsed_batches(), limit=2, chunk=1, enabled=threaded):
-        for results, parsed in chunk:
-            with collector.paused():
-                report = _store_parsed(results, parsed, actor, guards)
+    def reports() -> Iterator[IngestReport]:
+        parsed_batches = (_parse(raw_events, guards, region) for raw_events in batches)
+        for [(results, parsed)] in readahead.ahead(parsed_batches, limit=2, chunk=1, enabled=threaded):
+            report = _store_parsed(results, parsed, actor, guards)
+            del results, parsed  # garbage by the time the consumer asks for the next (collector.paused_over)
             yield report
+
+    yield from collector.paused_over(reports())
 
 
 def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[EventResult], list[ParsedEvent]]:
