@@ -21,10 +21,11 @@ SQLite is left alone: its driver releases the GIL for every row it steps through
 would ask for the GIL back hundreds of thousands of times a batch.
 """
 
+import contextlib
 import queue
 import sys
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from django.db import connection, connections
@@ -94,6 +95,24 @@ SWITCH_INTERVAL = 0.0001  # seconds; see the module docstring
 _switching = threading.Lock()
 _readers = 0
 _interval_before = 0.0
+
+
+def without_queries[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``function(*args, **kwargs)`` in a helper thread, where any query fails loudly: it would run on the
+    helper's own connection, outside the caller's transaction (as in the reading thread of ``ahead``)."""
+    with connections["default"].execute_wrapper(_no_queries):
+        return function(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def quick_switching() -> Iterator[None]:
+    """The short switch interval of a running reader (see the module docstring), for another kind of
+    helper thread that works while this one waits for the server (``interactions.ingest``)."""
+    _readers_started()
+    try:
+        yield
+    finally:
+        _readers_ended()
 
 
 def _readers_started() -> None:
