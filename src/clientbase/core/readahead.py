@@ -155,4 +155,4 @@ def _put(handover: "queue.Queue[Any]", item: Any, stop: threading.Event) -> bool
 
 
 def _no_queries(*args: Any) -> Any:
-    raise RuntimeError("The read-ahead thread of an import must not query the database.")
+    raise RuntimeError("A helper thread (an import's read-ahead, ingest's parser) must not query the database.")

@@ -1,9 +1,11 @@
-"""The read-ahead thread of imports: order kept, memory bounded, errors raised, no database access."""
+"""The read-ahead thread of imports: order kept, memory bounded, errors raised, no database access; and
+the helpers ingest uses for its parsing thread."""
 
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -76,3 +78,17 @@ def test_the_reader_may_not_query_the_database() -> None:
 
     with pytest.raises(RuntimeError, match="must not query the database"):
         list(readahead.ahead(records(), limit=1000, enabled=True))
+
+
+def test_a_helper_thread_may_not_query_the_database() -> None:
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        assert helper.submit(readahead.without_queries, sorted, [3, 1, 2]).result() == [1, 2, 3]
+        with pytest.raises(RuntimeError, match="must not query the database"):
+            helper.submit(readahead.without_queries, Customer.objects.count).result()
+
+
+def test_quick_switching_shortens_the_switch_interval_while_it_lasts() -> None:
+    before = sys.getswitchinterval()
+    with readahead.quick_switching():
+        assert sys.getswitchinterval() == pytest.approx(readahead.SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before

@@ -1,13 +1,18 @@
+import gc
 import json
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clientbase.access.actor import SYSTEM
-from clientbase.core import readahead
+from clientbase.core.errors import DomainValidationError
+from clientbase.interactions import ingest
 from clientbase.interactions.cli import ingest_file
 from clientbase.interactions.ingest import ingest_stream
 from clientbase.interactions.models import Event
+from clientbase.interactions.parsing import MAX_BATCH
 from clientbase.interactions.tests.builders import make_event
 
 
@@ -26,23 +31,53 @@ def test_ingest_file_counts_and_rejects_with_line_numbers(tmp_path: Path) -> Non
     assert rows[1]["errors"][0]["path"] == "identifiers.email"
 
 
-@pytest.mark.parametrize("read_ahead", [True, False])
-def test_a_file_gives_the_same_results_read_ahead_or_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         read_ahead: bool) -> None:
-    """The read-ahead thread (PostgreSQL's default) only moves the reading: same counts, same rejects file,
-    the last lines that are not JSON included."""
-    monkeypatch.setattr(readahead, "worthwhile", lambda: read_ahead)
+def test_a_file_ends_with_the_same_results_whatever_its_batch_size(tmp_path: Path) -> None:
+    """Batches are parsed in a helper thread while the one before commits: that moves the parsing only, so
+    counts, rows and the rejects file are the same for any batch size, the last lines that are not JSON
+    included."""
     phones = [f"+7916123456{i}" for i in range(5)]
     lines = [json.dumps(make_event(id=str(i), identifiers={"phone": phones[i % 5]})) for i in range(7)]
     lines[3] = json.dumps(make_event(id="3", occurred_at="yesterday"))
     lines += [json.dumps(make_event(id="0")), "{broken", ""]
     source = tmp_path / "events.jsonl"
     source.write_text("\n".join(lines) + "\n")
-    rejects = tmp_path / "rejects.jsonl"
-    totals = ingest_file(source, rejects_path=rejects, batch_size=3, progress=False)
-    assert (totals["created"], totals["duplicate"], totals["rejected"]) == (6, 1, 2)
-    assert sorted(Event.objects.values_list("external_id", flat=True)) == ["0", "1", "2", "4", "5", "6"]
-    assert [json.loads(x)["line"] for x in rejects.read_text().splitlines()] == [4, 9]
+    for batch_size in (1, 3, 100):
+        Event.objects.all().delete()
+        rejects = tmp_path / f"rejects-{batch_size}.jsonl"
+        totals = ingest_file(source, rejects_path=rejects, batch_size=batch_size, progress=False)
+        assert (totals["created"], totals["duplicate"], totals["rejected"]) == (6, 1, 2)
+        assert sorted(Event.objects.values_list("external_id", flat=True)) == ["0", "1", "2", "4", "5", "6"]
+        assert [json.loads(x)["line"] for x in rejects.read_text().splitlines()] == [4, 9]
+
+
+def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[str] = []
+    parse = ingest._parse
+
+    def recording(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return parse(*args)
+
+    monkeypatch.setattr(ingest, "_parse", recording)
+    batches = [[make_event(id=f"{b}-{i}") for i in range(2)] for b in range(3)]
+    assert len(list(ingest_stream(iter(batches), actor=SYSTEM))) == 3
+    assert len(threads) == 3
+    assert all(name.startswith("clientbase-parse") for name in threads)
+    assert not [t for t in threading.enumerate() if t.name.startswith("clientbase-parse")]  # gone at the end
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_batch_of_a_stream_commits_before_a_later_one_fails() -> None:
+    """A batch too big to parse is reported after the batches before it are stored for good."""
+    batches = [[make_event(id=f"a-{i}") for i in range(2)], [make_event(id=f"b-{i}") for i in range(2)],
+               [make_event(id=f"c-{i}") for i in range(MAX_BATCH + 1)]]
+    stream = ingest_stream(iter(batches), actor=SYSTEM)
+    assert [r.status for r in next(stream).results] == ["created", "created"]
+    assert [r.status for r in next(stream).results] == ["created", "created"]
+    with pytest.raises(DomainValidationError):
+        next(stream)
+    assert sorted(Event.objects.values_list("external_id", flat=True)) == ["a-0", "a-1", "b-0", "b-1"]
+    assert gc.isenabled()
 
 
 def test_a_stream_reports_each_batch_in_order() -> None:
