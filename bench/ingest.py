@@ -231,10 +231,15 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
 
     ingest = _ingest(args.size, args.batch, args.seed)
+    ingest["peak_rss_mb"] = _peak_rss_mb()  # the process's peak so far: the ingest's (the floor's comes after)
     floor = _floor(args.size, args.batch, args.seed, args.floor)
     return {"bench": "ingest", "db": connection.vendor, "size": args.size, "batch": args.batch,
             "ingest": ingest, "floor": {"rows": args.floor, **floor}, "ratio_to_floor": round(ingest["events_per_s"] / floor["events_per_s"], 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
