@@ -40,9 +40,12 @@ def paused_over[T](batches: Iterable[T]) -> Generator[T, None, None]:
     nothing: an ingest batch's objects die by reference counting and leave no cycles. Over a stream the
     collections are spaced out instead, between two batches: after one that finds little garbage the next
     waits twice as many batches (up to ``_LONGEST_WAIT``), after one that finds more the next comes after
-    the next batch. Memory stays bounded by what ``_LONGEST_WAIT`` batches leave in cycles, and a stream
-    that does leave some (say, of rejected events' exceptions) is collected after every batch. Left alone
-    if the caller paused the collector already.
+    the next batch. Each collects the two younger generations, so a cycle still alive at one collection
+    and dead by the next is freed then. What cycles can pile up is what ``_LONGEST_WAIT`` batches leave
+    (counted in the collector's tracked objects, not bytes), and a stream that keeps leaving some (say, of
+    rejected events' exceptions) is collected after every batch. A collection still walks what is alive
+    at that moment (the report in the consumer's hands, the next batch being parsed): that cost is now
+    paid once in up to ``_LONGEST_WAIT`` batches. Left alone if the caller paused the collector already.
     """
     if not gc.isenabled():
         yield from batches
@@ -55,7 +58,7 @@ def paused_over[T](batches: Iterable[T]) -> Generator[T, None, None]:
             del batch
             waited += 1
             if waited >= wait:
-                found = gc.collect(0)
+                found = gc.collect(1)
                 wait, waited = (min(2 * wait, _LONGEST_WAIT) if found < _LITTLE_GARBAGE else 1), 0
     finally:
         gc.enable()

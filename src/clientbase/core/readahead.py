@@ -19,6 +19,11 @@ queries: 0.7 s); it is process-wide, set back when the last reader ends.
 
 SQLite is left alone: its driver releases the GIL for every row it steps through, so the writing thread
 would ask for the GIL back hundreds of thousands of times a batch.
+
+Ingest uses two helpers of this module for a thread of another kind (``interactions.ingest.ingest_stream``,
+on both databases): one that parses the next batch only from just before a batch's commit until it is
+done, so it is idle while rows are written. ``quick_switching`` gives it the short switch interval and
+``without_queries`` its guard against queries.
 """
 
 import contextlib
@@ -100,8 +105,12 @@ _interval_before = 0.0
 def without_queries[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """``function(*args, **kwargs)`` in a helper thread, where any query fails loudly: it would run on the
     helper's own connection, outside the caller's transaction (as in the reading thread of ``ahead``)."""
-    with connections["default"].execute_wrapper(_no_queries):
-        return function(*args, **kwargs)
+    own = connections["default"]  # this thread's own connection: opened only if a query tried
+    try:
+        with own.execute_wrapper(_no_queries):
+            return function(*args, **kwargs)
+    finally:
+        own.close()
 
 
 @contextlib.contextmanager

@@ -14,8 +14,9 @@ BATCH = 5000
 def _batches(stream: IO[bytes], batch_size: int,
              read: "deque[tuple[list[int], list[tuple[int, str]], int]]") -> Iterator[list[Any]]:
     """The file's events in batches; for each batch, appended to ``read``: its events' line numbers, the
-    lines before them that were not JSON (line, reason) and the bytes read. It may run in the read-ahead
-    thread, so it only reads and parses; the caller writes the rejects file and the progress bar."""
+    lines before them that were not JSON (line, reason) and the bytes read. It only reads and decodes; the
+    caller writes the rejects file and the progress bar, in step with the reports (``ingest_stream`` reads
+    the next batch before it hands out the report of the one before, so ``read`` holds at most two)."""
     batch: list[Any] = []
     lines: list[int] = []
     bad: list[tuple[int, str]] = []
@@ -42,7 +43,7 @@ def _batches(stream: IO[bytes], batch_size: int,
 def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH,
                 progress: bool = True) -> Counter[str]:
     """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own (a bulk job:
-    ``core.bulk.bulk_writes``). On PostgreSQL the next batches are read and checked while one is stored
+    ``core.bulk.bulk_writes``). Each batch is checked in a helper thread while the one before it commits
     (``ingest_stream``)."""
     from django.db import connection
     from tqdm import tqdm

@@ -193,11 +193,16 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     order, each batch in its own transaction.
 
     The next batch is parsed in a second thread while this one commits: the commit is mostly the
-    server's (or SQLite's) work, and the driver lets go of the GIL while it waits. The helper runs only
-    then (and while this thread waits for its result), so it never competes with this thread for the
-    GIL the way a reader running all the time did (``core.readahead``: no faster than parsing inline).
-    The batches themselves are read here, before a batch's transaction starts. The guard rules are read
-    once, at the start; the garbage collector is paused over the whole stream (``collector.paused_over``).
+    server's (or SQLite's) work, and the driver lets go of the GIL while it waits. The helper starts just
+    before the commit and goes on while the consumer handles the report and this thread waits for its
+    result; it is idle while a batch is stored, so it does not compete with that work for the GIL the way
+    a reader running all the time did (``core.readahead``: no faster than parsing inline). The batches
+    themselves are read here, before a batch's transaction starts. The guard rules are read once, at the
+    start; the garbage collector is paused over the whole stream (``collector.paused_over``).
+
+    A failure at a batch's commit (a deferred foreign key) ends the stream, where a failure inside the
+    batch is retried event by event (``_store``): every key comes from a row read under the identity lock
+    in the same transaction, and nothing deletes customers.
     """
     guards = load_guards()
     region = settings.CLIENTBASE_DEFAULT_REGION

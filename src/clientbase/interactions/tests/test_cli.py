@@ -1,10 +1,12 @@
 import gc
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from clientbase.access.actor import SYSTEM
 from clientbase.core.errors import DomainValidationError
@@ -64,6 +66,22 @@ def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.Mo
     assert len(threads) == 3
     assert all(name.startswith("clientbase-parse") for name in threads)
     assert not [t for t in threading.enumerate() if t.name.startswith("clientbase-parse")]  # gone at the end
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_batch_is_handed_to_the_parser_before_the_batch_commits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside the batch's transaction, so its parsing overlaps the commit (not after it)."""
+    in_transaction: list[bool] = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, *args: Any, **kwargs: Any) -> Any:
+            in_transaction.append(transaction.get_connection().in_atomic_block)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "ThreadPoolExecutor", Recording)
+    batches = [[make_event(id=f"{b}-{i}") for i in range(2)] for b in range(3)]
+    assert len(list(ingest_stream(iter(batches), actor=SYSTEM))) == 3
+    assert in_transaction == [False, True, True]  # the first batch before any transaction, then one per commit
 
 
 @pytest.mark.django_db(transaction=True)
