@@ -27,11 +27,16 @@ import json, sys
 from clientbase.cli import setup_django
 setup_django()
 from clientbase.access.actor import SYSTEM
-from clientbase.interactions.ingest import ingest_events
+from clientbase.interactions.ingest import ingest_events, ingest_stream
 events = json.load(open(sys.argv[1]))
 size = int(sys.argv[2])
-for start in range(0, len(events), size):
-    ingest_events(events[start:start + size], actor=SYSTEM)
+batches = [events[start:start + size] for start in range(0, len(events), size)]
+if sys.argv[3] == "stream":  # the path of `clientbase ingest FILE`: a transaction a batch, parsing during commits
+    for _ in ingest_stream(iter(batches), actor=SYSTEM):
+        pass
+else:
+    for batch in batches:
+        ingest_events(batch, actor=SYSTEM)
 """
 
 
@@ -52,12 +57,15 @@ POSTGRES_ONLY = pytest.mark.skipif(
 
 # Batch sizes of the two processes: 1 is the single-event path (shared-mode identity locks), 7 a small
 # batch (one group: shared mode too), 40 a batch of 80 identifiers (the exclusive lock), so single
-# events also race a bulk writer.
+# events also race a bulk writer. "stream" is the file ingest's path (every batch in its own transaction
+# under the exclusive lock), racing another stream and single events.
 @POSTGRES_ONLY
-@pytest.mark.parametrize("sizes", [(7, 7), (1, 1), (1, 40)])
+@pytest.mark.parametrize(("paths", "sizes"), [
+    (("events", "events"), (7, 7)), (("events", "events"), (1, 1)), (("events", "events"), (1, 40)),
+    (("stream", "stream"), (7, 40)), (("events", "stream"), (1, 7))])
 @pytest.mark.django_db(transaction=True)
 def test_parallel_overlapping_ingest_matches_sequential(tmp_path: Path, transactional_db: None,
-                                                        sizes: tuple[int, int]) -> None:
+                                                        paths: tuple[str, str], sizes: tuple[int, int]) -> None:
     events, sets = _events()
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(events[:40]))
@@ -65,8 +73,8 @@ def test_parallel_overlapping_ingest_matches_sequential(tmp_path: Path, transact
     settings = connection.settings_dict
     env = {**os.environ, "CLIENTBASE_DATABASE_URL":
            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(size)], env=env)
-               for path, size in zip((first, second), sizes, strict=True)]
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(size), how], env=env)
+               for path, size, how in zip((first, second), sizes, paths, strict=True)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
     assert Event.objects.count() == len(events)
     groups: dict[int, set[str]] = {}
