@@ -64,36 +64,32 @@ def ahead[T](records: Iterator[T], *, limit: int, chunk: int = CHUNK,
     stop = threading.Event()
 
     def read() -> None:
-        own = connections["default"]  # this thread's own connection, never opened unless a query tried
-        with own.execute_wrapper(_no_queries):
-            try:
-                for part in _chunks(records, chunk):
-                    if not _put(handover, part, stop):
-                        return
-                _put(handover, _End(), stop)
-            except BaseException as error:  # handed to the caller, who raises it
-                _put(handover, _Failed(error), stop)
-            finally:
-                close = getattr(records, "close", None)
-                if close is not None:
-                    close()
-                own.close()
+        try:
+            for part in _chunks(records, chunk):
+                if not _put(handover, part, stop):
+                    return
+            _put(handover, _End(), stop)
+        except BaseException as error:  # handed to the caller, who raises it
+            _put(handover, _Failed(error), stop)
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
 
-    reader = threading.Thread(target=read, name="clientbase-read-ahead", daemon=True)
-    _readers_started()
-    reader.start()
-    try:
-        while True:
-            item = handover.get()
-            if isinstance(item, _End):
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        reader.join()
-        _readers_ended()
+    reader = threading.Thread(target=without_queries, args=(read,), name="clientbase-read-ahead", daemon=True)
+    with quick_switching():
+        reader.start()
+        try:
+            while True:
+                item = handover.get()
+                if isinstance(item, _End):
+                    return
+                if isinstance(item, _Failed):
+                    raise item.error
+                yield item
+        finally:
+            stop.set()
+            reader.join()
 
 
 SWITCH_INTERVAL = 0.0001  # seconds; see the module docstring
@@ -103,8 +99,8 @@ _interval_before = 0.0
 
 
 def without_queries[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """``function(*args, **kwargs)`` in a helper thread, where any query fails loudly: it would run on the
-    helper's own connection, outside the caller's transaction (as in the reading thread of ``ahead``)."""
+    """``function(*args, **kwargs)`` in a helper thread (``ahead``'s reader, ingest's parser), where any query
+    fails loudly: it would run on the helper's own connection, outside the caller's transaction."""
     own = connections["default"]  # this thread's own connection: opened only if a query tried
     try:
         with own.execute_wrapper(_no_queries):
@@ -115,8 +111,8 @@ def without_queries[**P, R](function: Callable[P, R], *args: P.args, **kwargs: P
 
 @contextlib.contextmanager
 def quick_switching() -> Iterator[None]:
-    """The short switch interval of a running reader (see the module docstring), for another kind of
-    helper thread that works while this one waits for the server (``interactions.ingest``)."""
+    """The short switch interval (see the module docstring) while a helper thread may run: ``ahead``'s
+    reader, ingest's parser. Process-wide; set back when the last one ends."""
     _readers_started()
     try:
         yield
