@@ -211,14 +211,16 @@ def _floor(size: int, batch: int, seed: int, kind: str) -> dict[str, Any]:
     from clientbase.interactions.storing import _EVENT_COLUMNS
 
     stored = kind == "stored"
-    owners = _owners(size) if stored else array("q", [Customer.objects.values_list("pk", flat=True).first()])
     if stored:
+        owners = _owners(size)
         _empty_events()
+    else:
+        one = Customer.objects.values_list("pk", flat=True).first()
+    source = "bench" if stored else "floor"
     elapsed = 0.0
     with bulk_writes(connection):
         for events in Generator(seed).batches(size, batch):
-            customers = [owners[int(e["id"][1:]) - 1] for e in events] if stored else [owners[0]] * len(events)
-            source = "bench" if stored else "floor"
+            customers = [owners[int(e["id"][1:]) - 1] for e in events] if stored else [one] * len(events)
             started = time.perf_counter()
             received = now()
             rows = [(source, e["id"], e["type"], e["channel"], parse_datetime(e["occurred_at"]), received, customer_id,
