@@ -7,9 +7,10 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientbase.core.fastinsert import _json_text, insert_rows, pg_array, upsert_rows
+from clientbase.core.fastinsert import _insert_json, _json_text, insert_rows, pg_array, upsert_rows
 from clientbase.customers.models import Tag
 from clientbase.customers.tests.builders import make_customer
+from clientbase.interactions.models import Event
 from clientbase.sales.models import CustomerVisitDay
 
 
@@ -60,3 +61,37 @@ def test_array_literals_read_back_as_the_values(texts: list, numbers: list, days
             assert isinstance(literal, str)
             cursor.execute(f"SELECT %s::{kind}[]", [literal])
             assert cursor.fetchone()[0] == values
+
+
+storable_text = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=20)
+_EVENT_COLUMNS = ["source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
+                  "identifiers", "traits", "data"]
+
+
+# What a JSON column can hold: no infinity (not JSON), no NUL or lone surrogate (not storable text).
+storable_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | storable_text, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(storable_text, inner, max_size=3),
+    max_leaves=8).filter(lambda v: v is not None)
+
+
+@given(storable_text, st.datetimes(timezones=st.just(dt.UTC)), storable_json, storable_json)
+def test_one_call_stores_what_executemany_stores(text: str, moment: dt.datetime, traits: object, data: object) -> None:
+    """``one_call`` (SQLite: json_each) must leave the very column values the row-by-row insert leaves."""
+    customer = make_customer(phone=None)
+    Event.objects.all().delete()
+    with transaction.atomic():
+        for key, one_call in (("many", False), ("one", True)):
+            insert_rows(Event, _EVENT_COLUMNS, [(text, key, text, "web", moment, moment, customer.pk, [text, 1, None],
+                                                 traits, data)], one_call=one_call)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(c for c in _EVENT_COLUMNS if c != 'external_id')} FROM "
+                       f"{Event._meta.db_table} ORDER BY external_id")
+        many, one = cursor.fetchall()
+    assert one == many
+
+
+def test_one_call_leaves_rows_json_cannot_carry_to_the_usual_insert() -> None:
+    """NaN and bytes have no exact JSON form: nothing is run, and ``insert_rows`` falls back to executemany."""
+    assert _insert_json("nowhere", ["x"], [(float("nan"),)]) is False
+    assert _insert_json("nowhere", ["x"], [(b"\x00",)]) is False
