@@ -27,7 +27,7 @@ from clientbase.identity.services import load_guards
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH, ParsedEvent, parse_event
-from clientbase.interactions.storing import apply_group
+from clientbase.interactions.storing import apply_group, before_events, stored_columns
 
 
 @dataclass(slots=True)
@@ -192,13 +192,13 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     """``ingest_events`` for each batch of a stream (``clientbase ingest FILE``), one report a batch, in
     order, each batch in its own transaction.
 
-    The next batch is parsed in a second thread while this one commits: the commit is mostly the
-    server's (or SQLite's) work, and the driver lets go of the GIL while it waits. The helper starts just
-    before the commit and goes on while the consumer handles the report and this thread waits for its
-    result; it is idle while a batch is stored, so it does not compete with that work for the GIL the way
-    a reader running all the time did (``core.readahead``: no faster than parsing inline). The batches
-    themselves are read here, before a batch's transaction starts. The guard rules are read once, at the
-    start; the garbage collector is paused over the whole stream (``collector.paused_over``).
+    The next batch is parsed in a second thread while this one writes its events and commits
+    (``storing.before_events``): both are mostly SQLite's or the server's work, during which the driver
+    lets go of the GIL. The helper is idle while the rest of a batch is stored, so it does not take turns
+    with that work for the GIL the way a reader running all the time did (``core.readahead``: no faster
+    than parsing inline). The batches themselves are read here, before a batch's transaction starts. The
+    guard rules are read once, at the start; the garbage collector is paused over the whole stream
+    (``collector.paused_over``).
 
     A failure at a batch's commit (a deferred foreign key) ends the stream, where a failure inside the
     batch is retried event by event (``_store``): every key comes from a row read under the identity lock
@@ -209,22 +209,26 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
 
     def reports() -> Iterator[IngestReport]:
         raw_batches = iter(batches)
-        first = next(raw_batches, None)
-        if first is None:
+        upcoming = next(raw_batches, None)
+        if upcoming is None:
             return
+        parsing: Future[tuple[list[EventResult], list[ParsedEvent]]] | None = None
+
+        def parse_upcoming() -> None:
+            nonlocal parsing, upcoming
+            if upcoming is not None:
+                parsing = parser.submit(readahead.without_queries, _parse, upcoming, guards, region)
+                upcoming = None
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clientbase-parse") as parser, \
                 readahead.quick_switching():
-            parsing: Future[tuple[list[EventResult], list[ParsedEvent]]] | None = parser.submit(
-                readahead.without_queries, _parse, first, guards, region)
-            del first
+            parse_upcoming()
             while parsing is not None:
                 results, parsed = parsing.result()
                 upcoming, parsing = next(raw_batches, None), None
-                with transaction.atomic():
+                with transaction.atomic(), before_events(parse_upcoming):
                     report = _store_parsed(results, parsed, actor, guards)
-                    if upcoming is not None:  # parsed while the block's end commits this batch
-                        parsing = parser.submit(readahead.without_queries, _parse, upcoming, guards, region)
-                del results, parsed, upcoming  # garbage before the consumer asks for more (paused_over)
+                del results, parsed  # garbage before the consumer asks for more (paused_over)
                 yield report
 
     yield from collector.paused_over(reports())
@@ -240,9 +244,12 @@ def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[Eve
         if isinstance(raw, dict):
             results[i].source, results[i].id = str(raw.get("source", ""))[:60], str(raw.get("id", ""))[:120]
         try:
-            parsed.append(parse_event(i, raw, guards, region))
+            event = parse_event(i, raw, guards, region)
         except DomainValidationError as exc:
             _reject(results[i], exc.errors)
+            continue
+        event.columns = stored_columns(event)
+        parsed.append(event)
     return results, parsed
 
 

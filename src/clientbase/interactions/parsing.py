@@ -49,6 +49,9 @@ class ParsedEvent:
     consent: dict[str, str]
     data: dict[str, Any]
     junk: list[str] = field(default_factory=list)
+    # occurred_at, identifiers, traits and data as the driver takes them (``storing.stored_columns``), made
+    # with the rest of the parsing: in a stream, in the helper thread beside the batch before.
+    columns: tuple[Any, ...] = ()
 
 
 UNSTORABLE = "Contains text that is not valid Unicode (an unpaired surrogate)."

@@ -69,19 +69,32 @@ def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.Mo
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_next_batch_is_handed_to_the_parser_before_the_batch_commits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inside the batch's transaction, so its parsing overlaps the commit (not after it)."""
-    in_transaction: list[bool] = []
+def test_the_next_batch_is_handed_to_the_parser_before_the_batch_writes_its_events(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside the batch's transaction, before its events go in: the parsing runs beside that insert and the
+    commit (storing.before_events), not after them."""
+    seen: list[tuple[bool, int]] = []
 
     class Recording(ThreadPoolExecutor):
         def submit(self, *args: Any, **kwargs: Any) -> Any:
-            in_transaction.append(transaction.get_connection().in_atomic_block)
+            seen.append((transaction.get_connection().in_atomic_block, Event.objects.count()))
             return super().submit(*args, **kwargs)
 
     monkeypatch.setattr(ingest, "ThreadPoolExecutor", Recording)
     batches = [[make_event(id=f"{b}-{i}") for i in range(2)] for b in range(3)]
     assert len(list(ingest_stream(iter(batches), actor=SYSTEM))) == 3
-    assert in_transaction == [False, True, True]  # the first batch before any transaction, then one per commit
+    # The first batch before any transaction; the second in the first's, before its events; the third
+    # in the second's, after the first batch's two events and before the second's.
+    assert seen == [(False, 0), (True, 0), (True, 2)]
+
+
+def test_a_batch_with_no_events_to_write_still_hands_over_the_next() -> None:
+    """A batch of resends inserts nothing: the next batch is handed to the parser at the block's end."""
+    first = [make_event(id=f"a-{i}") for i in range(2)]
+    batches = [first, first, [make_event(id="b-0")]]
+    reports = list(ingest_stream(iter(batches), actor=SYSTEM))
+    assert [[r.status for r in report.results] for report in reports] == [
+        ["created", "created"], ["duplicate", "duplicate"], ["created"]]
 
 
 @pytest.mark.django_db(transaction=True)
