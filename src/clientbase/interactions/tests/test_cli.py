@@ -72,20 +72,24 @@ def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.Mo
 def test_the_next_batch_is_handed_to_the_parser_before_the_batch_writes_its_events(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Inside the batch's transaction, before its events go in: the parsing runs beside that insert and the
-    commit (storing.before_events), not after them."""
-    seen: list[tuple[bool, int]] = []
+    commit (storing.before_events), not after them; so does the freeing of the batch before's parsed events
+    (the helper gets the last reference to them)."""
+    seen: list[tuple[str, bool, int]] = []
 
     class Recording(ThreadPoolExecutor):
         def submit(self, *args: Any, **kwargs: Any) -> Any:
-            seen.append((transaction.get_connection().in_atomic_block, Event.objects.count()))
+            work = "parse" if args[1:2] == (ingest._parse,) else f"{args[0].__name__} of {len(args[1])}"
+            seen.append((work, transaction.get_connection().in_atomic_block, Event.objects.count()))
             return super().submit(*args, **kwargs)
 
     monkeypatch.setattr(ingest, "ThreadPoolExecutor", Recording)
     batches = [[make_event(id=f"{b}-{i}") for i in range(2)] for b in range(3)]
     assert len(list(ingest_stream(iter(batches), actor=SYSTEM))) == 3
     # The first batch before any transaction; the second in the first's, before its events; the third
-    # in the second's, after the first batch's two events and before the second's.
-    assert seen == [(False, 0), (True, 0), (True, 2)]
+    # in the second's, after the first batch's two events and before the second's, and with it the
+    # first batch's parsed events go to the helper; the second's in the third batch's transaction.
+    assert seen == [("parse", False, 0), ("parse", True, 0), ("parse", True, 2), ("len of 2", True, 2),
+                    ("len of 2", True, 4)]
 
 
 def test_a_batch_with_no_events_to_write_still_hands_over_the_next() -> None:
