@@ -209,20 +209,22 @@ _before_events: ContextVar[Callable[[], None] | None] = ContextVar("before_event
 
 @contextmanager
 def before_events(callback: Callable[[], None]) -> Iterator[None]:
-    """Call ``callback`` once in this block, just before its first events insert (``_store_events``), or at
-    its end if nothing came to be inserted.
+    """Call ``callback`` once in this block: on SQLite just before its first events insert
+    (``_store_events``), otherwise (or if no events came to be inserted) when the block ends without an error.
 
     ``ingest.ingest_stream`` starts parsing the next batch there. On SQLite the events then go in with
     one call that lets go of the GIL (``insert_rows(one_call=True)``) and the commit follows, so the parse
     runs beside them; before, it started at the commit and the batch's thread waited for it (11 of 68 s
     for a million events). The events insert is the last large write of a batch: what follows it is the
-    batch's results and the rare consents and reviews."""
+    batch's results and the rare consents and reviews. On PostgreSQL the events go in by ``COPY``, which
+    this thread feeds row by row in Python, so the parse would take turns with it; there it starts at the
+    commit, a long wait on the server (the deferred foreign-key checks)."""
     token = _before_events.set(callback)
     try:
         yield
-    finally:
         if _before_events.get() is not None:
             callback()
+    finally:
         _before_events.reset(token)
 
 
@@ -245,7 +247,7 @@ def stored_columns(event: ParsedEvent) -> tuple[Any, ...]:
 def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
     """Store the events; model instances (with ids) only when handlers will need them."""
     received = now()
-    if (callback := _before_events.get()) is not None:
+    if (callback := _before_events.get()) is not None and connection.vendor == "sqlite":
         _before_events.set(None)
         callback()
     if not any(handlers_for(e.type) for e in events):
