@@ -245,7 +245,8 @@ def stored_columns(event: ParsedEvent) -> tuple[Any, ...]:
 
 
 def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
-    """Store the events; model instances (with ids) only when handlers will need them."""
+    """Store the events; model instances (with ids) only when handlers will need them. On SQLite the
+    ``before_events`` callback runs first."""
     received = now()
     if (callback := _before_events.get()) is not None and connection.vendor == "sqlite":
         _before_events.set(None)
