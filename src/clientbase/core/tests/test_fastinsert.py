@@ -7,7 +7,8 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clientbase.core.fastinsert import _insert_json, _json_text, insert_rows, pg_array, upsert_rows
+from clientbase.core import fastinsert
+from clientbase.core.fastinsert import _json_text, insert_rows, pg_array, upsert_rows
 from clientbase.customers.models import Tag
 from clientbase.customers.tests.builders import make_customer
 from clientbase.interactions.models import Event
@@ -77,7 +78,7 @@ storable_json = st.recursive(
 
 @given(storable_text, st.datetimes(timezones=st.just(dt.UTC)), storable_json, storable_json)
 def test_one_call_stores_what_executemany_stores(text: str, moment: dt.datetime, traits: object, data: object) -> None:
-    """``one_call`` (SQLite: json_each) must leave the very column values the row-by-row insert leaves."""
+    """``one_call`` (SQLite: rows in statements of many) must leave the very column values the row-by-row insert leaves."""
     customer = make_customer(phone=None)
     Event.objects.all().delete()
     with transaction.atomic():
@@ -91,7 +92,25 @@ def test_one_call_stores_what_executemany_stores(text: str, moment: dt.datetime,
     assert one == many
 
 
-def test_one_call_leaves_rows_json_cannot_carry_to_the_usual_insert() -> None:
-    """NaN and bytes have no exact JSON form: nothing is run, and ``insert_rows`` falls back to executemany."""
-    assert _insert_json("nowhere", ["x"], [(float("nan"),)]) is False
-    assert _insert_json("nowhere", ["x"], [(b"\x00",)]) is False
+def test_one_call_stores_every_row_in_order_across_statements(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More rows than one statement takes (and a last, shorter statement): all stored, ids in row order."""
+    monkeypatch.setattr(fastinsert, "_ROWS_PER_STATEMENT", 3)
+    customer = make_customer(phone=None)
+    moment = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    with transaction.atomic():
+        count = insert_rows(Event, _EVENT_COLUMNS, [("order", f"e{n}", "visit", "web", moment, moment, customer.pk,
+                                                     [], {}, {"n": n}) for n in range(8)], one_call=True)
+    assert count == 8
+    stored = list(Event.objects.filter(source="order").order_by("pk").values_list("external_id", "data"))
+    assert stored == [(f"e{n}", {"n": n}) for n in range(8)]
+
+
+def test_one_call_reports_a_duplicate_as_django_integrity_error() -> None:
+    """A row breaking a unique constraint fails the insert with Django's IntegrityError, as executemany does
+    (ingest catches it to redo a batch event by event)."""
+    customer = make_customer(phone=None)
+    moment = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    row: tuple[object, ...] = ("dup", "e1", "visit", "web", moment, moment, customer.pk, [], {}, {})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Event, _EVENT_COLUMNS, [row, row], one_call=True)
+    assert not Event.objects.filter(source="dup").exists()
