@@ -59,12 +59,19 @@ def pg_array(values: Iterable[Any]) -> Any:
     kinds = {type(v) for v in items}
     if kinds <= _PLAIN_NUMBERS:
         return "{" + ",".join(map(str, items)) + "}"
+    if kinds == _TEXT:
+        # Texts (identifiers, external ids: a batch's lookups) joined at once, where no value needs an
+        # escape: a NUL, which stored text never holds, marks where one ends.
+        joined = "\x00".join(items)
+        if "\\" not in joined and '"' not in joined and joined.count("\x00") == len(items) - 1:
+            return '{"' + joined.replace("\x00", '","') + '"}'
     if kinds <= _QUOTED:
         return "{" + ",".join(_array_item(v) for v in items) + "}"
     return items
 
 
 _PLAIN_NUMBERS = frozenset({int})
+_TEXT = {str}
 _QUOTED = frozenset({int, str, type(None), bool, dt.date, dt.datetime, dt.time})
 
 
