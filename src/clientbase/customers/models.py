@@ -207,9 +207,12 @@ class ProfileChange(models.Model):
     field = models.CharField(max_length=100)
     old_value = models.JSONField(null=True)
     new_value = models.JSONField(null=True)
+    # Indexed only where set (profile_change_actor_*): imports, ingest and merges by the system leave
+    # both empty on most rows, and a full index took a write of an empty key for every one of them.
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
-    actor_token = models.ForeignKey("access.ApiToken", on_delete=models.SET_NULL, null=True, related_name="+")
+                                   related_name="+", db_index=False)
+    actor_token = models.ForeignKey("access.ApiToken", on_delete=models.SET_NULL, null=True, related_name="+",
+                                    db_index=False)
     channel = models.CharField(max_length=30)
     source = models.CharField(max_length=100, blank=True)
     at = models.DateTimeField(db_index=True)
@@ -217,4 +220,11 @@ class ProfileChange(models.Model):
     class Meta:
         verbose_name = _("profile change")
         verbose_name_plural = _("profile changes")
-        indexes = [models.Index(fields=["customer", "-at"], name="profile_change_customer_at")]
+        indexes = [
+            models.Index(fields=["customer", "-at"], name="profile_change_customer_at"),
+            # "changes by this user / token" and the foreign keys' SET NULL: equality implies not null.
+            models.Index(fields=["actor_user"], name="profile_change_actor_user",
+                         condition=models.Q(actor_user__isnull=False)),
+            models.Index(fields=["actor_token"], name="profile_change_actor_token",
+                         condition=models.Q(actor_token__isnull=False)),
+        ]

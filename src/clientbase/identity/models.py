@@ -70,11 +70,15 @@ class Merge(models.Model):
     added to enforce the stricter choice. Watermarks tell rows created after the merge apart.
     """
 
-    survivor = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_won")
-    absorbed = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_lost")
+    # No index of their own: merge_survivor_at and merge_absorbed_at start with them.
+    survivor = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_won",
+                                 db_index=False)
+    absorbed = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="merges_lost",
+                                 db_index=False)
     at = models.DateTimeField()
+    # Indexed only where set (merge_actor_user, merge_unmerged_by): an ingest's merges have no user.
     actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+                                   related_name="+", db_index=False)
     reason = models.CharField(max_length=200, blank=True)
     moved = models.JSONField(default=dict)
     overwritten = models.JSONField(default=dict)
@@ -83,13 +87,17 @@ class Merge(models.Model):
     event_watermark = models.BigIntegerField(default=0)
     unmerged_at = models.DateTimeField(null=True, blank=True)
     unmerged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
 
     class Meta:
         verbose_name = _("merge")
         verbose_name_plural = _("merges")
         indexes = [models.Index(fields=["survivor", "-at"], name="merge_survivor_at"),
-                   models.Index(fields=["absorbed", "-at"], name="merge_absorbed_at")]
+                   models.Index(fields=["absorbed", "-at"], name="merge_absorbed_at"),
+                   models.Index(fields=["actor_user"], name="merge_actor_user",
+                                condition=models.Q(actor_user__isnull=False)),
+                   models.Index(fields=["unmerged_by"], name="merge_unmerged_by",
+                                condition=models.Q(unmerged_by__isnull=False))]
 
 
 class ReviewStatus(models.TextChoices):
@@ -134,7 +142,9 @@ CONSENT_STRICTNESS = {ConsentStatus.GRANTED: 0, ConsentStatus.DENIED: 1, Consent
 class Consent(models.Model):
     """One consent decision per customer per channel; append-only, the latest row is current."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="consents")
+    # No index of its own: consent_customer_channel_at starts with customer.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="consents",
+                                 db_index=False)
     channel = models.CharField(_("channel"), max_length=20)
     status = models.CharField(_("status"), max_length=20, choices=ConsentStatus.choices)
     at = models.DateTimeField()
