@@ -211,30 +211,33 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     return len(prepared)
 
 
-_ROWS_PER_STATEMENT = 500
+_ROWS_PER_STATEMENT = 10_000
 
 
 def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """SQLite: ``INSERT … VALUES (…), (…), …`` of up to ``_ROWS_PER_STATEMENT`` rows a statement (fewer
-    where SQLite's limit on parameters says so), the same values ``executemany`` binds, in order.
+    where SQLite's limit on parameters says so: 250,000 in Debian's build, 32,766 by default), the same
+    values ``executemany`` binds, in order.
 
-    Each full statement has the same text, so the driver prepares it once and keeps it (its statement
-    cache). The driver's own cursor takes ``?`` marks: Django's wrapper rewrites the ``%s`` of every
-    statement's text, thousands of them, on each call. Errors are wrapped as Django's, as its cursor does.
-    The one-statement form replaced ``INSERT … SELECT … FROM json_each(?)`` (the rows as one JSON text),
-    which SQLite parsed again for every column of every row: 3.5 s against 2.0 s for 300,000 event rows.
+    As few statements as the limit allows: between two of them this thread takes the GIL back from a
+    helper (ingest's parser), and with 500 rows a statement (ten per batch of events) a batch took 2-3 %
+    longer than with the rows as one JSON text, where with the batch in one statement it took 3-4 % less
+    (batches of one run alternating between the two, bench/RESULTS.md, twelfth session). A statement of as
+    many rows as the last has the same text, so the driver keeps it prepared (its statement cache). The
+    driver's own cursor takes ``?`` marks: Django's wrapper rewrites every ``%s`` of the text on each call.
+    Errors are wrapped as Django's, as its cursor does. This replaced ``INSERT … SELECT … FROM
+    json_each(?)`` over the rows as one JSON text, which SQLite parsed again for every column of every row.
     """
     quote = connection.ops.quote_name
     limit = connection.features.max_query_params or _ROWS_PER_STATEMENT * len(columns)
     per = max(1, min(_ROWS_PER_STATEMENT, limit // len(columns)))
     head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
     marks = "(" + ", ".join(["?"] * len(columns)) + ")"
-    full = head + ", ".join([marks] * per)
     with connection.cursor() as cursor, connection.wrap_database_errors:
         for start in range(0, len(rows), per):
             chunk = rows[start:start + per]
-            sql = full if len(chunk) == per else head + ", ".join([marks] * len(chunk))
-            sqlite3.Cursor.execute(cursor.cursor, sql, [value for row in chunk for value in row])
+            sqlite3.Cursor.execute(cursor.cursor, head + ", ".join([marks] * len(chunk)),
+                                   [value for row in chunk for value in row])
 
 
 def insert_returning_ids(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
