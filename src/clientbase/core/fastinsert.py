@@ -220,13 +220,15 @@ def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
     values ``executemany`` binds, in order.
 
     As few statements as the limit allows: between two of them this thread takes the GIL back from a
-    helper (ingest's parser), and with 500 rows a statement (ten per batch of events) a batch took 2-3 %
-    longer than with the rows as one JSON text, where with the batch in one statement it took 3-4 % less
-    (batches of one run alternating between the two, bench/RESULTS.md, twelfth session). A statement of as
-    many rows as the last has the same text, so the driver keeps it prepared (its statement cache). The
+    helper (ingest's parser). In runs of ``bench/ingest_alternate.py`` (batches of one ingest alternating
+    between this and the ``json_each`` insert it replaced) a batch took 2-3 % longer with statements of 500
+    rows, and with the whole batch in one statement 0.8 % less on average over ten runs (from 2.4 % more
+    to 4.4 % less): on its own this insert is much faster (300,000 event rows: 2.0 s against 3.5 s), but
+    beside the parser the difference mostly disappears. A statement of as many rows as the last has the
+    same text, so the driver keeps it prepared (its statement cache). The
     driver's own cursor takes ``?`` marks: Django's wrapper rewrites every ``%s`` of the text on each call.
-    Errors are wrapped as Django's, as its cursor does. This replaced ``INSERT … SELECT … FROM
-    json_each(?)`` over the rows as one JSON text, which SQLite parsed again for every column of every row.
+    Errors are wrapped as Django's, as its cursor does. The ``json_each`` insert made SQLite parse the
+    rows' JSON again for every column of every row; these bind the values ``executemany`` binds.
     """
     quote = connection.ops.quote_name
     limit = connection.features.max_query_params or _ROWS_PER_STATEMENT * len(columns)
