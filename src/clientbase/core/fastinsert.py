@@ -71,7 +71,7 @@ def pg_array(values: Iterable[Any]) -> Any:
 
 
 _PLAIN_NUMBERS = frozenset({int})
-_TEXT = {str}
+_TEXT = frozenset({str})
 _QUOTED = frozenset({int, str, type(None), bool, dt.date, dt.datetime, dt.time})
 
 
@@ -196,10 +196,10 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     ``converted``: columns whose values the caller already turned into what the driver takes, with
     ``converter`` (ingest does it in its parse thread); they are passed on as they are.
 
-    ``one_call``: on SQLite, insert with a few statements of many rows each (``_insert_many``) instead of
-    ``executemany``. The driver lets go of the GIL while SQLite runs a statement, and ``executemany``
-    takes it back for every row: a helper thread running Python meanwhile (ingest's parser) then works
-    beside the insert instead of taking turns with it. On its own it is as fast as ``executemany``.
+    ``one_call``: on SQLite, insert with one multi-row statement (``_insert_many``; more only where
+    SQLite's parameter limit says so) instead of ``executemany``. The driver lets go of the GIL while
+    SQLite runs a statement, and ``executemany`` takes it back for every row: a helper thread running
+    Python meanwhile (ingest's parser) then works beside the insert instead of taking turns with it.
     PostgreSQL: ``COPY`` either way."""
     names, prepared = _plain_rows(model, columns, rows, converted)
     if not prepared:
@@ -225,10 +225,10 @@ def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
     rows, and with the whole batch in one statement 0.8 % less on average over ten runs (from 2.4 % more
     to 4.4 % less): on its own this insert is much faster (300,000 event rows: 2.0 s against 3.5 s), but
     beside the parser the difference mostly disappears. A statement of as many rows as the last has the
-    same text, so the driver keeps it prepared (its statement cache). The
-    driver's own cursor takes ``?`` marks: Django's wrapper rewrites every ``%s`` of the text on each call.
-    Errors are wrapped as Django's, as its cursor does. The ``json_each`` insert made SQLite parse the
-    rows' JSON again for every column of every row; these bind the values ``executemany`` binds.
+    same text, so the driver keeps it prepared (its statement cache). The driver's own cursor takes ``?``
+    marks: Django's wrapper rewrites every ``%s`` of the text on each call. Errors are wrapped as
+    Django's, as its cursor does. The ``json_each`` insert made SQLite parse the rows' JSON again for every
+    column of every row; these bind the values ``executemany`` binds.
     """
     quote = connection.ops.quote_name
     limit = connection.features.max_query_params or _ROWS_PER_STATEMENT * len(columns)

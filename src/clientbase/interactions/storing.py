@@ -213,8 +213,8 @@ def before_events(callback: Callable[[], None]) -> Iterator[None]:
     (``_store_events``), otherwise (or if no events came to be inserted) when the block ends without an error.
 
     ``ingest.ingest_stream`` starts parsing the next batch there. On SQLite the events then go in with
-    a few statements of many rows each, during which the driver lets go of the GIL
-    (``insert_rows(one_call=True)``), and the commit follows, so the parse
+    one multi-row statement, during which the driver lets go of the GIL (``insert_rows(one_call=True)``),
+    and the commit follows, so the parse
     runs beside them; before, it started at the commit and the batch's thread waited for it (11 of 68 s
     for a million events). The events insert is the last large write of a batch: what follows it is the
     batch's results and the rare consents and reviews. On PostgreSQL the events go in by ``COPY``, which

@@ -78,7 +78,7 @@ storable_json = st.recursive(
 
 @given(storable_text, st.datetimes(timezones=st.just(dt.UTC)), storable_json, storable_json)
 def test_one_call_stores_what_executemany_stores(text: str, moment: dt.datetime, traits: object, data: object) -> None:
-    """``one_call`` (SQLite: rows in statements of many) must leave the very column values the row-by-row insert leaves."""
+    """``one_call`` (SQLite: one multi-row INSERT) must leave the very column values the row-by-row insert leaves."""
     customer = make_customer(phone=None)
     Event.objects.all().delete()
     with transaction.atomic():

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
 
 from clientbase.access.tests.builders import make_actor
 from clientbase.customers.models import ProfileChange
@@ -28,10 +27,6 @@ def no_table_scans() -> Iterator[None]:
         yield
 
 
-def _plan(queryset: QuerySet) -> str:  # type: ignore[type-arg]
-    return queryset.explain()
-
-
 @pytest.mark.usefixtures("no_table_scans")
 @pytest.mark.parametrize(("model", "column", "index"), [
     (ProfileChange, "actor_user_id", "profile_change_actor_user"),
@@ -42,7 +37,7 @@ def _plan(queryset: QuerySet) -> str:  # type: ignore[type-arg]
     (Merge, "absorbed_id", "merge_absorbed_at"),
 ])
 def test_lookups_by_a_key_use_an_index(model: type[models.Model], column: str, index: str) -> None:
-    assert index in _plan(model._default_manager.filter(**{f"{column}__in": [1, 2]}))
+    assert index in model._default_manager.filter(**{f"{column}__in": [1, 2]}).explain()
 
 
 def test_deleting_a_user_empties_the_history_rows_that_named_them() -> None:
