@@ -114,6 +114,9 @@ else:
         "default": {
             "ENGINE": "clientbase.core.sqlite_backend",  # queued writers: see its docstring
             "NAME": os.environ.get("CLIENTBASE_SQLITE_PATH", str(HOME / "clientbase.sqlite3")),
+            # Each server thread keeps its connection: a new one parses the whole schema again on its first
+            # statement, half the CPU of a single-event POST (bench/RESULTS.md, thirteenth session).
+            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 # IMMEDIATE: a write transaction takes the write lock at BEGIN, so two writers
                 # queue on the busy timeout instead of failing with "database is locked" mid-way.
