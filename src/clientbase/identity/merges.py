@@ -12,6 +12,7 @@ merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 """
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -73,33 +74,33 @@ def _names(label: str) -> tuple[str, str, str]:
 def _rows_of(labels: list[str], absorbed: list[int]) -> dict[str, dict[int, list[int]]]:
     """{label: {absorbed customer: ids of its rows, ascending}} for each participant's table.
 
-    Plain SQL: the ORM's CASE of hundreds of WHENs cost more to compile than the database took to run
-    it. PostgreSQL reads every table in one statement, each with one index lookup per absorbed customer
-    (a round trip per table and round was most of a round's wait): joined straight to the unnest the
-    planner hashed it and read the whole table (an events table of millions, every merge round);
-    OFFSET 0 keeps each LATERAL subquery from being flattened back into that join. SQLite reads each
-    table with chunks of ``IN`` lists.
+    One statement of plain SQL for every table (``_rows_sql``), each read with one index lookup per
+    absorbed customer: the ORM's CASE of hundreds of WHENs cost more to compile than the database took to
+    run it, and a statement per table was most of a one-pair merge's statements on SQLite.
     """
     found: dict[str, dict[int, list[int]]] = {label: defaultdict(list) for label in labels}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            parts = [f"SELECT {i}, r.{pk}, m.absorbed FROM m CROSS JOIN LATERAL "
-                     f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r"
-                     for i, (table, pk, column) in enumerate(map(_names, labels))]
-            cursor.execute("WITH m AS (SELECT unnest(%s::bigint[]) AS absorbed) " + " UNION ALL ".join(parts),
-                           [fastinsert.pg_array(absorbed)])
-            for index, row_id, customer_id in cursor.fetchall():
-                found[labels[index]][customer_id].append(row_id)
-        else:
-            for label in labels:
-                table, pk, column = _names(label)
-                for start in range(0, len(absorbed), _CHUNK):
-                    chunk = absorbed[start:start + _CHUNK]
-                    cursor.execute(f"SELECT {pk}, {column} FROM {table} "
-                                   f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-                    for row_id, customer_id in cursor.fetchall():
-                        found[label][customer_id].append(row_id)
+    postgres = connection.vendor == "postgresql"
+    params = [fastinsert.pg_array(absorbed) if postgres else json.dumps(absorbed)]
+    for index, row_id, customer_id in fastsql.rows(_rows_sql(tuple(labels), connection.vendor), params):
+        found[labels[index]][customer_id].append(row_id)
     return {label: {a: sorted(ids) for a, ids in rows.items()} for label, rows in found.items()}
+
+
+@functools.cache
+def _rows_sql(labels: tuple[str, ...], vendor: str) -> str:
+    """``_rows_of``'s statement. PostgreSQL: joined straight to the unnest of the absorbed ids, the planner
+    hashed it and read the whole table (an events table of millions, every merge round); ``CROSS JOIN
+    LATERAL`` with OFFSET 0 keeps each subquery from being flattened back into that join. SQLite: the ids
+    as a JSON array, ``IN`` a materialized list of them per table."""
+    names = list(map(_names, labels))
+    if vendor == "postgresql":
+        parts = [f"SELECT {i}, r.{pk}, m.absorbed FROM m CROSS JOIN LATERAL "
+                 f"(SELECT {pk} FROM {table} WHERE {column} = m.absorbed OFFSET 0) AS r"
+                 for i, (table, pk, column) in enumerate(names)]
+        return "WITH m AS (SELECT unnest(%s::bigint[]) AS absorbed) " + " UNION ALL ".join(parts)
+    parts = [f"SELECT {i}, {pk}, {column} FROM {table} WHERE {column} IN m"
+             for i, (table, pk, column) in enumerate(names)]
+    return "WITH m(absorbed) AS (SELECT value FROM json_each(%s)) " + " UNION ALL ".join(parts)
 
 
 def _move_rows(label: str, owners: dict[int, int], moved: dict[int, list[int]]) -> None:
@@ -193,8 +194,8 @@ def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: A
 def _consent_state(customer_ids: list[int]) -> dict[int, dict[str, tuple[Any, int, str]]]:
     """{customer: {channel: (at, pk, status) of the current row}}."""
     state: dict[int, dict[str, tuple[Any, int, str]]] = defaultdict(dict)
-    rows = Consent.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "channel", "at", "pk",
-                                                                           "status")
+    rows = [(c.customer_id, c.channel, c.at, c.pk, c.status)
+            for c in fastsql.fetch_in(Consent, "customer_id", customer_ids)]
     for customer_id, channel, at, pk, status in rows:
         current = state[customer_id].get(channel)
         if current is None or (at, pk) > current[:2]:
@@ -272,10 +273,12 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     through = Customer.tags.through
     tags: dict[int, set[int]] = defaultdict(set)
-    for customer_id, tag_id in through.objects.filter(customer_id__in=involved).values_list("customer_id", "tag_id"):
+    match, params = fastsql.ids_match("customer_id", involved)
+    for customer_id, tag_id in fastsql.rows(f"SELECT customer_id, tag_id FROM {quote(through._meta.db_table)} "
+                                            f"WHERE {match}", params):
         tags[customer_id].add(tag_id)
     tag_names = dict(Customer.tags.field.related_model.objects.filter(  # type: ignore[attr-defined]
-        pk__in={t for ts in tags.values() for t in ts}).values_list("pk", "name"))
+        pk__in={t for ts in tags.values() for t in ts}).values_list("pk", "name")) if tags else {}
     before = {pk: set(tags[pk]) for pk in involved}
     triples = [(customers[s], customers[a], m) for (s, a, _), m in zip(pairs, merges, strict=True)]
     created = _merge_consents(triples)
@@ -319,7 +322,7 @@ def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> l
         return []
     with transaction.atomic(savepoint=False):
         ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
-        customers = Customer.objects.in_bulk(ids)
+        customers = {c.pk: c for c in fastsql.fetch_in(Customer, "id", ids)}
         missing = [pk for pk in ids if pk not in customers]
         if missing:
             raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")

@@ -45,6 +45,21 @@ def test_fetch_reads_what_a_queryset_reads(owner: tuple[Program, Customer]) -> N
     assert fastsql.fetch_one(Lot, "id = %s", (lot.pk + 1,)) is None
 
 
+def test_fetch_in_reads_what_filter_in_reads(owner: tuple[Program, Customer]) -> None:
+    _, first = owner
+    others = [Customer.objects.create(last_name=f"Ли {n}", custom={"n": n}, children=[{"name": "Ян"}]) for n in range(3)]
+    wanted = [first.pk, others[2].pk, others[0].pk, 10**9]  # unordered, one missing
+    ours = sorted(fastsql.fetch_in(Customer, "id", wanted), key=lambda c: c.pk)
+    theirs = list(Customer.objects.filter(pk__in=wanted).order_by("pk"))
+    assert [_fields(c) for c in ours] == [_fields(c) for c in theirs] and len(ours) == 3
+    assert [c.created_at for c in ours] == [c.created_at for c in theirs]
+    assert all(not c._state.adding for c in ours)
+    assert fastsql.fetch_in(Customer, "id", []) == []
+    # Thousands of ids are one parameter: the statement's text is the same for any number.
+    assert len(fastsql.fetch_in(Customer, "id", [*range(10**9, 10**9 + 40_000), first.pk])) == 1
+    assert fastsql.ids_match("id", [1])[0] == fastsql.ids_match("id", [1, 2, 3])[0]
+
+
 def test_execute_counts_rows_and_constraint_errors_are_djangos(owner: tuple[Program, Customer]) -> None:
     program, customer = owner
     lot = fastsql.create(Lot(program=program, customer=customer, points=5, remaining=5, created_at=AT))
