@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from clientbase.core import fastsql
+from clientbase.core.fastinsert import pg_array
 from clientbase.customers.models import Customer
 from clientbase.identity.selectors import identifier_owners
 
@@ -88,8 +89,8 @@ class IdentityLock:
             return identifier_owners(set(identifiers))
         owners = identifier_owners(set(identifiers), lock_space=_CUSTOMER_SPACE)
         ids = sorted(set(owners.values()))
-        if ids and fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s) "
-                                "AND merged_into_id IS NOT NULL LIMIT 1", [ids]):
+        if ids and fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s::bigint[]) "
+                                "AND merged_into_id IS NOT NULL LIMIT 1", [pg_array(ids)]):
             raise OwnersMoved
         return owners
 
@@ -111,8 +112,10 @@ def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) 
         return EXCLUSIVE
     keys = sorted({identifier_key(kind, value) for kind, value in identifiers})
     # One statement: the shared identity lock first, then the keys in ascending order (unnest yields the
-    # array in order, and each row's lock is granted before the next row is produced).
+    # array in order, and each row's lock is granted before the next row is produced). The keys go as one
+    # array literal (``pg_array``), as the holders' ids below: psycopg dumps a list parameter element by
+    # element in Python, 35 µs more per statement here, two statements of every single-event request.
     fastsql.rows("SELECT pg_advisory_xact_lock_shared(%s) UNION ALL "
                  "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k",
-                 [IDENTITY_LOCK_KEY, _IDENTIFIER_SPACE, keys])
+                 [IDENTITY_LOCK_KEY, _IDENTIFIER_SPACE, pg_array(keys)])
     return IdentityLock(shared=True)
