@@ -114,3 +114,34 @@ def test_one_call_reports_a_duplicate_as_django_integrity_error() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Event, _EVENT_COLUMNS, [row, row], one_call=True)
     assert not Event.objects.filter(source="dup").exists()
+
+
+
+def test_defaults_of_columns_not_given_are_kept_with_the_plan_unless_computed_per_call(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_plain_rows`` keeps the converted defaults with its cached plan (a JSON default as text), except
+    where a default is a callable other than dict or list: that one is called for every insert."""
+    columns = [c for c in _EVENT_COLUMNS if c != "traits"]
+    moment = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    row: tuple[object, ...] = ("s", "e", "visit", "web", moment, moment, None, [], {})
+
+    def traits() -> object:
+        names, [values] = fastinsert._plain_rows(Event, columns, [row])
+        return dict(zip(names, values, strict=True))["traits"]
+
+    fastinsert._rows_plan.cache_clear()
+    assert traits() == "{}"
+    calls = iter(range(10))
+    field = Event._meta.get_field("traits")
+
+    def computed() -> dict[str, int]:
+        return {"n": next(calls)}
+
+    monkeypatch.setattr(field, "default", computed)
+    monkeypatch.setattr(field, "_get_default", computed)  # Django caches what get_default calls
+    fastinsert._rows_plan.cache_clear()
+    try:
+        assert [traits(), traits()] == ['{"n": 0}', '{"n": 1}']
+    finally:
+        monkeypatch.undo()
+        fastinsert._rows_plan.cache_clear()
