@@ -3,6 +3,8 @@
 The server is ``clientbase serve`` in its own process; this process is the client, over loopback.
 Requests are sent open-loop on a fixed schedule (``--rate`` per second) from a small thread pool, and
 latency is measured from the scheduled send time, so a slow server cannot hide its queueing delay.
+Also reported: the CPU time per request of the server's processes and of PostgreSQL's, over the measured
+requests, which move far less with the machine's load than the latencies do.
 """
 
 import argparse
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,22 @@ def _post(port: int, token: str, body: bytes) -> int:
     response = conn.getresponse()
     response.read()
     return response.status
+
+
+def _cpu_seconds(wanted: Callable[[int, int, str], bool]) -> float:
+    """User + system CPU of the processes for which ``wanted(pid, parent pid, command line)`` holds."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if wanted(int(entry), int(fields[1]), command):
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_up(port: int, deadline: float) -> None:
@@ -103,11 +122,19 @@ def run_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         # has opened its database connection (sequential warm-up requests reached one thread per worker, and
         # the first concurrent second then measured connection set-up, 360-440 ms, not ingest).
         _open_loop(port, token, bodies[:warmup], args.rate)
+        # CPU per request of the server (gunicorn's master and workers) and of PostgreSQL (all its
+        # processes): unlike the latencies, these hardly move with the machine's load.
+        server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent))
+        database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres"))
         latencies, statuses = _open_loop(port, token, bodies[warmup:], args.rate)
+        server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent)) - server_cpu
+        database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres")) - database_cpu
         latencies.sort()
         return {"bench": "ingest_api_latency", "db": connection.vendor, "rate": args.rate, "requests": len(latencies),
                 "ok": statuses.count(200), "p50_ms": round(statistics.median(latencies), 1),
-                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1), "max_ms": round(latencies[-1], 1)}
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1), "max_ms": round(latencies[-1], 1),
+                "server_cpu_ms_per_request": round(server_cpu / len(latencies) * 1000, 2),
+                "postgres_cpu_ms_per_request": round(database_cpu / len(latencies) * 1000, 2)}
     finally:
         server.terminate()
         server.wait(timeout=30)
