@@ -38,7 +38,6 @@ EVENT = "interactions.Event"
 CONSENT = "identity.Consent"
 # Fields a merge never copies: they describe the profile row, not the person.
 _NOT_MERGED = {"kind"}
-_CHUNK = 500
 Pair = tuple[int, int, str]  # survivor id, absorbed id, reason
 
 
