@@ -6,26 +6,8 @@ found by introspection (its name is Django's hash) and dropped; reversing recrea
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
 
-
-def _single_column_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> tuple[type[models.Model], list[str]]:
-    model = apps.get_model("customers", "ProfileChange")
-    column = model._meta.get_field("customer").column
-    return model, schema_editor._constraint_names(model, [column], index=True, unique=False, primary_key=False)
-
-
-def drop_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    model, names = _single_column_indexes(apps, schema_editor)
-    for name in names:
-        schema_editor.execute(schema_editor._delete_index_sql(model, name))
-
-
-def create_index(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    model, names = _single_column_indexes(apps, schema_editor)
-    if not names:
-        schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field("customer")]))
+from clientbase.core.migration_indexes import drop_field_indexes
 
 
 class Migration(migrations.Migration):
@@ -44,6 +26,6 @@ class Migration(migrations.Migration):
                                             related_name="changes", to="customers.customer"),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop_index, create_index)],
+            database_operations=[drop_field_indexes("customers", [("ProfileChange", "customer")])],
         ),
     ]

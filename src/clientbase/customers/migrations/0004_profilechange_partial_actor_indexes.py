@@ -10,30 +10,8 @@ recreates them."""
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
 
-FIELDS = ("actor_user", "actor_token")
-
-
-def _full_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor, name: str) -> tuple[type[models.Model], list[str]]:
-    model = apps.get_model("customers", "ProfileChange")
-    column = model._meta.get_field(name).column
-    return model, schema_editor._constraint_names(model, [column], index=True, unique=False, primary_key=False)
-
-
-def drop_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for name in FIELDS:
-        model, indexes = _full_indexes(apps, schema_editor, name)
-        for index in indexes:
-            schema_editor.execute(schema_editor._delete_index_sql(model, index))
-
-
-def create_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for name in FIELDS:
-        model, indexes = _full_indexes(apps, schema_editor, name)
-        if not indexes:
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field(name)]))
+from clientbase.core.migration_indexes import drop_field_indexes
 
 
 class Migration(migrations.Migration):
@@ -60,7 +38,8 @@ class Migration(migrations.Migration):
                                             related_name='+', to=settings.AUTH_USER_MODEL),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop_indexes, create_indexes)],
+            database_operations=[drop_field_indexes("customers", [("ProfileChange", "actor_user"),
+                                                                  ("ProfileChange", "actor_token")])],
         ),
         migrations.AddIndex(
             model_name='profilechange',

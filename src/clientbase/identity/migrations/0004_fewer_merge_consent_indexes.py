@@ -13,32 +13,11 @@ recreates them."""
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
+
+from clientbase.core.migration_indexes import drop_field_indexes
 
 FIELDS = (("Merge", "survivor"), ("Merge", "absorbed"), ("Merge", "actor_user"), ("Merge", "unmerged_by"),
           ("Consent", "customer"))
-
-
-def _full_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor, model_name: str,
-                  name: str) -> tuple[type[models.Model], list[str]]:
-    model = apps.get_model("identity", model_name)
-    column = model._meta.get_field(name).column
-    return model, schema_editor._constraint_names(model, [column], index=True, unique=False, primary_key=False)
-
-
-def drop_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for model_name, name in FIELDS:
-        model, indexes = _full_indexes(apps, schema_editor, model_name, name)
-        for index in indexes:
-            schema_editor.execute(schema_editor._delete_index_sql(model, index))
-
-
-def create_indexes(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for model_name, name in FIELDS:
-        model, indexes = _full_indexes(apps, schema_editor, model_name, name)
-        if not indexes:
-            schema_editor.execute(schema_editor._create_index_sql(model, fields=[model._meta.get_field(name)]))
 
 
 class Migration(migrations.Migration):
@@ -83,7 +62,7 @@ class Migration(migrations.Migration):
                                             related_name='+', to=settings.AUTH_USER_MODEL),
                 ),
             ],
-            database_operations=[migrations.RunPython(drop_indexes, create_indexes)],
+            database_operations=[drop_field_indexes("identity", FIELDS)],
         ),
         migrations.AddIndex(
             model_name='merge',
