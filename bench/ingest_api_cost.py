@@ -51,14 +51,14 @@ def _count_statements() -> None:
 
 def _backend_cpu() -> float:
     from django.db import connection
+    from ingest_latency import _cpu_seconds  # type: ignore[import-not-found]
 
     if connection.vendor != "postgresql":
         return 0.0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        backend = cursor.fetchone()[0]
+    return float(_cpu_seconds(lambda pid, _, __: pid == backend))
 
 
 def run(requests: int) -> dict[str, Any]:
