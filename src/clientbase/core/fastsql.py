@@ -11,14 +11,13 @@ callers are the service functions that own these tables.
 
 import contextlib
 import functools
-import json
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from django.db import connection, models
 
-from clientbase.core.fastinsert import _converter, _same, pg_array
+from clientbase.core.fastinsert import _converter, _same, ids_match
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -155,16 +154,6 @@ def fetch_joined(parts: Sequence[tuple[type[models.Model], str]], tail: str,
                              else _instance(model, plan, chunk))
         found.append(tuple(instances))
     return found
-
-
-def ids_match(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """SQL and its one parameter for the integer ``column`` being one of ``ids``, in a text that does not
-    depend on how many there are (so a statement built on it is compiled and cached once, here and by
-    the driver): an array on PostgreSQL (``= ANY``), a JSON array read by ``json_each`` on SQLite. Both
-    walk ``column``'s index once per id."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [pg_array(ids)]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
 
 
 def fetch_in[M: models.Model](model: type[M], column: str, ids: Sequence[int]) -> list[M]:

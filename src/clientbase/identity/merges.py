@@ -12,7 +12,6 @@ merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 """
 
 import functools
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -78,8 +77,7 @@ def _rows_of(labels: list[str], absorbed: list[int]) -> dict[str, dict[int, list
     run it, and a statement per table was most of a one-pair merge's statements on SQLite.
     """
     found: dict[str, dict[int, list[int]]] = {label: defaultdict(list) for label in labels}
-    postgres = connection.vendor == "postgresql"
-    params = [fastinsert.pg_array(absorbed) if postgres else json.dumps(absorbed)]
+    params = [fastinsert.ids_param(absorbed)]
     for index, row_id, customer_id in fastsql.rows(_rows_sql(tuple(labels), connection.vendor), params):
         found[labels[index]][customer_id].append(row_id)
     return {label: {a: sorted(ids) for a, ids in rows.items()} for label, rows in found.items()}
@@ -272,7 +270,7 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     through = Customer.tags.through
     tags: dict[int, set[int]] = defaultdict(set)
-    match, params = fastsql.ids_match("customer_id", involved)
+    match, params = fastinsert.ids_match("customer_id", involved)
     for customer_id, tag_id in fastsql.rows(f"SELECT customer_id, tag_id FROM {quote(through._meta.db_table)} "
                                             f"WHERE {match}", params):
         tags[customer_id].add(tag_id)

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 
-from clientbase.core import fastsql
+from clientbase.core import fastinsert, fastsql
 from clientbase.customers.models import Customer
 from clientbase.loyalty.models import LedgerEntry, Lot, Program
 
@@ -57,7 +57,7 @@ def test_fetch_in_reads_what_filter_in_reads(owner: tuple[Program, Customer]) ->
     assert fastsql.fetch_in(Customer, "id", []) == []
     # Thousands of ids are one parameter: the statement's text is the same for any number.
     assert len(fastsql.fetch_in(Customer, "id", [*range(10**9, 10**9 + 40_000), first.pk])) == 1
-    assert fastsql.ids_match("id", [1])[0] == fastsql.ids_match("id", [1, 2, 3])[0]
+    assert fastinsert.ids_match("id", [1])[0] == fastinsert.ids_match("id", [1, 2, 3])[0]
 
 
 def test_execute_counts_rows_and_constraint_errors_are_djangos(owner: tuple[Program, Customer]) -> None:
