@@ -328,11 +328,11 @@ def _plain_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         prepared = [tuple(row) + defaults for row in rows]
         if any(len(row) != width + len(defaults) for row in prepared):
             raise ValueError(f"expected {width} values in every row")
-    return names, prepared
+    return list(names), prepared  # a copy: the plan is shared
 
 
-RowsPlan = tuple[list[str], int, list[tuple[int, Callable[[Any], Any]]], list[models.Field[Any, Any]],
-                 tuple[Any, ...] | None]
+RowsPlan = tuple[tuple[str, ...], int, tuple[tuple[int, Callable[[Any], Any]], ...],
+                 tuple[models.Field[Any, Any], ...], tuple[Any, ...] | None]
 
 
 @functools.cache
@@ -350,16 +350,17 @@ def _rows_plan(model: type[models.Model], columns: tuple[str, ...], converted: f
     rest = [f for f in meta.concrete_fields if f.attname not in columns and not f.primary_key]
     needed = [(i, c) for i, c in enumerate(convert) if c is not _same]
     fixed = all(not callable(f.default) or f.default in (dict, list) for f in rest if f.has_default())
-    return [str(f.column) for f in [*fields, *rest]], len(fields), needed, rest, _defaults(rest) if fixed else None
+    return (tuple(str(f.column) for f in [*fields, *rest]), len(fields), tuple(needed), tuple(rest),
+            _defaults(rest) if fixed else None)
 
 
-def _defaults(rest: list[models.Field[Any, Any]]) -> tuple[Any, ...]:
+def _defaults(rest: Sequence[models.Field[Any, Any]]) -> tuple[Any, ...]:
     # Converted as the given columns are: a JSON default as text, not a Jsonb wrapper psycopg would encode
     # again for every row (500,000 json.dumps calls in a 100,000-customer import).
     return tuple(_row_converter(f)(f.get_default()) for f in rest)
 
 
-def _prepare_row(row: Sequence[Any], width: int, needed: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+def _prepare_row(row: Sequence[Any], width: int, needed: Sequence[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
     if len(row) != width:
         raise ValueError(f"expected {width} values, got {len(row)}")
     values = list(row)
