@@ -122,19 +122,23 @@ def run_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         # has opened its database connection (sequential warm-up requests reached one thread per worker, and
         # the first concurrent second then measured connection set-up, 360-440 ms, not ingest).
         _open_loop(port, token, bodies[:warmup], args.rate)
-        # CPU per request of the server (gunicorn's master and workers) and of PostgreSQL (all its
-        # processes): unlike the latencies, these hardly move with the machine's load.
+        # CPU per request of the server (gunicorn's master and workers), of PostgreSQL (all its processes)
+        # and of this client, which shares the machine's cores with both: unlike the latencies, these
+        # hardly move with the machine's load, and their sum times the rate is the cores the run keeps busy.
         server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent))
         database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres"))
+        client_cpu = _cpu_seconds(lambda pid, _, __: pid == os.getpid())
         latencies, statuses = _open_loop(port, token, bodies[warmup:], args.rate)
         server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent)) - server_cpu
         database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres")) - database_cpu
+        client_cpu = _cpu_seconds(lambda pid, _, __: pid == os.getpid()) - client_cpu
         latencies.sort()
         return {"bench": "ingest_api_latency", "db": connection.vendor, "rate": args.rate, "requests": len(latencies),
                 "ok": statuses.count(200), "p50_ms": round(statistics.median(latencies), 1),
                 "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1), "max_ms": round(latencies[-1], 1),
                 "server_cpu_ms_per_request": round(server_cpu / len(latencies) * 1000, 2),
-                "postgres_cpu_ms_per_request": round(database_cpu / len(latencies) * 1000, 2)}
+                "postgres_cpu_ms_per_request": round(database_cpu / len(latencies) * 1000, 2),
+                "client_cpu_ms_per_request": round(client_cpu / len(latencies) * 1000, 2)}
     finally:
         server.terminate()
         server.wait(timeout=30)
