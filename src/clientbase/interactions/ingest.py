@@ -183,7 +183,7 @@ def _reject(result: EventResult, errors: list[FieldError]) -> None:
 def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
     guards = load_guards()
-    with collector.paused():
+    with collector.paused_for(len(raw_events)):
         results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION)
         return _store_parsed(results, parsed, actor, guards)
 

@@ -56,6 +56,22 @@ def test_paused_leaves_a_paused_collector_alone(collections: list[dict[str, Any]
     assert collections == []
 
 
+def test_paused_for_a_small_batch_leaves_the_collector_running(collections: list[dict[str, Any]]) -> None:
+    with collector.paused_for(collector.PAUSE_FROM - 1):
+        assert gc.isenabled()
+        # A request's objects still alive when its block ends: no collection is forced on them here.
+        alive = [Node() for _ in range(100)]
+    assert collections == []
+    del alive
+
+
+def test_paused_for_a_big_batch_pauses_and_collects_once(collections: list[dict[str, Any]]) -> None:
+    with collector.paused_for(collector.PAUSE_FROM):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert [c["generation"] for c in collections] == [0]
+
+
 def test_paused_over_keeps_the_collector_paused_while_the_consumer_works(collections: list[dict[str, Any]]) -> None:
     states = [gc.isenabled() for _ in collector.paused_over(range(3))]
     assert states == [False, False, False]
