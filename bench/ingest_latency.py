@@ -50,7 +50,9 @@ def _post(port: int, token: str, body: bytes) -> int:
 
 
 def _cpu_seconds(wanted: Callable[[int, int, str], bool]) -> float:
-    """User + system CPU of the processes for which ``wanted(pid, parent pid, command line)`` holds."""
+    """User + system CPU of the processes for which ``wanted(pid, parent pid, command line)`` holds, with
+    that of their children that have ended: PostgreSQL's backends end when the server closes a connection
+    after its 60 s, and the postmaster then holds their CPU."""
     total = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -61,8 +63,13 @@ def _cpu_seconds(wanted: Callable[[int, int, str], bool]) -> float:
         except OSError:
             continue
         if wanted(int(entry), int(fields[1]), command):
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(value) for value in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres(_: int, __: int, command: str) -> bool:
+    """PostgreSQL's processes: its backends and helpers (``postgres: …``) and the postmaster itself."""
+    return command.startswith("postgres") or command.split("\0", 1)[0].endswith("/postgres")
 
 
 def _wait_up(port: int, deadline: float) -> None:
@@ -126,11 +133,11 @@ def run_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         # and of this client, which shares the machine's cores with both: unlike the latencies, these
         # hardly move with the machine's load, and their sum times the rate is the cores the run keeps busy.
         server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent))
-        database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres"))
+        database_cpu = _cpu_seconds(_postgres)
         client_cpu = _cpu_seconds(lambda pid, _, __: pid == os.getpid())
         latencies, statuses = _open_loop(port, token, bodies[warmup:], args.rate)
         server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent)) - server_cpu
-        database_cpu = _cpu_seconds(lambda _, __, command: command.startswith("postgres")) - database_cpu
+        database_cpu = _cpu_seconds(_postgres) - database_cpu
         client_cpu = _cpu_seconds(lambda pid, _, __: pid == os.getpid()) - client_cpu
         latencies.sort()
         return {"bench": "ingest_api_latency", "db": connection.vendor, "rate": args.rate, "requests": len(latencies),
