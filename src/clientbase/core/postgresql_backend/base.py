@@ -22,8 +22,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if raw is None or raw.closed or raw.broken:
             return False
         if raw.info.transaction_status == pq.TransactionStatus.IDLE:
+            # poll, not select: select fails on descriptors above 1023, which a busy process can reach.
+            poller = select.poll()
             try:
-                waiting, _, _ = select.select([raw.fileno()], [], [], 0)
+                poller.register(raw.fileno(), select.POLLIN)
+                waiting = poller.poll(0)
             except (OSError, ValueError):
                 return False
             if not waiting:
