@@ -51,14 +51,14 @@ def _count_statements() -> None:
 
 def _backend_cpu() -> float:
     from django.db import connection
-    from ingest_latency import _cpu_seconds  # type: ignore[import-not-found]
+    from ingest_latency import _stat  # type: ignore[import-not-found]
 
     if connection.vendor != "postgresql":
         return 0.0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    return float(_cpu_seconds(lambda pid, _, __: pid == backend))
+    return float(_stat(backend)[1])
 
 
 def run(requests: int) -> dict[str, Any]:

@@ -49,22 +49,28 @@ def _post(port: int, token: str, body: bytes) -> int:
     return response.status
 
 
+def _stat(pid: int | str) -> tuple[int, float]:
+    """Process ``pid``'s parent and its user + system CPU seconds, with that of its children that have ended."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(wanted: Callable[[int, int, str], bool]) -> float:
-    """User + system CPU of the processes for which ``wanted(pid, parent pid, command line)`` holds, with
-    that of their children that have ended: PostgreSQL's backends end when the server closes a connection
-    after its 60 s, and the postmaster then holds their CPU."""
-    total = 0
+    """CPU (``_stat``) of the processes for which ``wanted(pid, parent pid, command line)`` holds. The ended
+    children count: PostgreSQL's backends end when the server closes a connection after its 60 s, and the
+    postmaster then holds their CPU."""
+    total = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            parent, cpu = _stat(entry)
             command = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if wanted(int(entry), int(fields[1]), command):
-            total += sum(int(value) for value in fields[11:15])
-    return total / os.sysconf("SC_CLK_TCK")
+        if wanted(int(entry), parent, command):
+            total += cpu
+    return total
 
 
 def _postgres(_: int, __: int, command: str) -> bool:
