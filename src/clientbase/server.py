@@ -1,6 +1,7 @@
 """``clientbase serve``: gunicorn in-process, static files collected once and served by whitenoise."""
 
 import gc
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -24,17 +25,15 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 def serve(*, host: str, port: int, workers: int = 2) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
-    from django.urls import get_resolver
-
     from clientbase.wsgi import application
 
     settings.HOME.mkdir(parents=True, exist_ok=True)
     # The application is loaded here, before gunicorn forks its workers (preload_app): import every view
     # and API module now, then move all these objects out of the collector's reach (gc.freeze). A full
     # collection in a worker then walks what the worker made since, not the whole of Django and
-    # clientbase: 34-83 ms instead of 270-330 ms in which every thread of the worker stood still, at
+    # clientbase: 34-160 ms instead of 266-326 ms in which every thread of the worker stood still, at
     # 200 single-event requests a second (bench/RESULTS.md, fourteenth session).
-    get_resolver().resolve("/")
+    import_module(settings.ROOT_URLCONF)
     gc.collect()
     gc.freeze()
     _Server(application, {

@@ -1,9 +1,8 @@
 """Pausing Python's cyclic garbage collector around one batch of bulk work (ingest, imports)."""
 
-import contextlib
 import gc
 from collections.abc import Generator, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 # The fewest items (events, rows) of a batch for which ``paused_for`` pauses the collector.
 PAUSE_FROM = 1_000
@@ -37,12 +36,12 @@ def paused_for(items: int) -> AbstractContextManager[None]:
     ``paused``'s closing young collection costs it: it runs while the request's objects are still alive
     and moves them to an older generation, where those left in reference cycles (Django's request and
     response have some) wait for a full collection. In ``clientbase serve`` at 200 single-event requests
-    a second that piled up 390,000-770,000 dead objects per worker in a minute, which a full collection
+    a second that piled up 390,000-770,000 dead objects per worker in 80 s, which a full collection
     then took 0.9-1.7 s to walk, stopping every thread of that worker (bench/RESULTS.md, fourteenth
     session). The collector is also one per process: a pause in one request thread paused it for the
     others. Left to itself, the young collections free those cycles while they are young.
     """
-    return paused() if items >= PAUSE_FROM else contextlib.nullcontext()
+    return paused() if items >= PAUSE_FROM else nullcontext()
 
 
 # Over a stream: the most batches between two young-generation collections, and how many unreachable

@@ -116,7 +116,6 @@ def test_one_call_reports_a_duplicate_as_django_integrity_error() -> None:
     assert not Event.objects.filter(source="dup").exists()
 
 
-
 def test_defaults_of_columns_not_given_are_kept_with_the_plan_unless_computed_per_call(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """``_plain_rows`` keeps the converted defaults with its cached plan (a JSON default as text), except
