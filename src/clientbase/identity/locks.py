@@ -10,10 +10,13 @@ advisory locks, in this order, and never another identity lock afterwards:
    in ascending order: two events that carry one identifier wait for each other, so at most one of them
    creates its identifier or customer;
 3. it looks up who holds those identifiers and locks those customers (ascending keys) in one statement,
-   then reads whether any was merged meanwhile (``IdentityLock.holders``); if so, ``OwnersMoved`` makes it
-   start over (its locks go with the rolled-back savepoint). A customer's identifiers, counts, verified
-   kinds and reviews change only under its lock (a shared-mode writer's merge holds both customers) or
-   under the exclusive lock, so what the writer read stays true until it commits.
+   then looks the holders up again in a second statement, whose snapshot is newer than any merge that
+   held those locks: a holder that changed was merged meanwhile (a merge moves all of the absorbed
+   customer's identifiers, and nothing else may move one whose key the writer holds), and
+   ``OwnersMoved`` makes the writer start over (its locks go with the rolled-back savepoint). A
+   customer's identifiers, counts, verified kinds and reviews change only under its lock (a shared-mode
+   writer's merge holds both customers) or under the exclusive lock, so what the writer read stays true
+   until it commits. Steps 1 to 3 are three statements sent together (``lock_identifiers``).
 
 Every lock is granted in one global order (the identity lock, then identifier keys ascending, then
 customer keys ascending; each class in its own key space), so shared-mode writers cannot deadlock one
@@ -27,15 +30,14 @@ On SQLite every write transaction is ``BEGIN IMMEDIATE``, which already serialis
 """
 
 import zlib
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 from django.db import connection
 
 from clientbase.core import fastsql
 from clientbase.core.fastinsert import pg_array
-from clientbase.customers.models import Customer
-from clientbase.identity.selectors import identifier_owners
+from clientbase.identity.selectors import identifier_owners, owners_found, owners_statement
 
 IDENTITY_LOCK_KEY = 0x636C6964  # "clid"; the one-bigint advisory key space
 # Two-int4 advisory key spaces (never equal to a one-bigint key): identifiers by hash, customers by id.
@@ -75,24 +77,20 @@ def lock_identity() -> None:
 
 @dataclass(frozen=True)
 class IdentityLock:
-    """What a writer holds: the exclusive lock, or (``shared``) its identifiers' keys under the shared one."""
+    """What a writer holds: the exclusive lock, or (``shared``) the keys of the identifiers ``locked``
+    under the shared one, with those identifiers' holders (``owners``), found and locked with them."""
 
     shared: bool = False
+    locked: frozenset[tuple[str, str]] = frozenset()
+    owners: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     def holders(self, identifiers: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
-        """The customer holding each of these stored identifiers; in shared mode those customers locked.
-
-        Under the exclusive lock a plain lookup. In shared mode the lookup's own statement locks the holders
-        (``identifier_owners``), and a second statement, whose snapshot is newer than any merge that held
-        those locks, reads whether one was merged meanwhile: then ``OwnersMoved``."""
+        """The customer holding each of these stored identifiers: under the exclusive lock a lookup; in
+        shared mode what was found when the lock was taken, which stays true while it is held."""
         if not self.shared:
             return identifier_owners(set(identifiers))
-        owners = identifier_owners(set(identifiers), lock_space=_CUSTOMER_SPACE)
-        ids = sorted(set(owners.values()))
-        if ids and fastsql.rows(f"SELECT 1 FROM {Customer._meta.db_table} WHERE id = ANY(%s::bigint[]) "
-                                "AND merged_into_id IS NOT NULL LIMIT 1", [pg_array(ids)]):
-            raise OwnersMoved
-        return owners
+        assert self.locked.issuperset(identifiers), "a shared-mode writer reads only the identifiers it locked"
+        return {pair: self.owners[pair] for pair in identifiers if pair in self.owners}
 
 
 EXCLUSIVE = IdentityLock(shared=False)
@@ -103,19 +101,28 @@ def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) 
 
     ``shared`` asks for the fine-grained mode (the caller's transaction holds no identity lock yet and
     will take no exclusive one); it is granted on PostgreSQL for at most ``FINE_LIMIT`` identifiers,
-    otherwise the exclusive lock is taken. The caller then looks up (and so locks) the holders with ``holders``.
+    otherwise the exclusive lock is taken. In shared mode the identifiers' holders are found and locked
+    here too (``IdentityLock.holders`` gives them), or ``OwnersMoved`` is raised.
     """
     if not _postgres():
         return EXCLUSIVE
     if not shared or len(identifiers) > FINE_LIMIT:
         lock_identity()
         return EXCLUSIVE
-    keys = sorted({identifier_key(kind, value) for kind, value in identifiers})
-    # One statement: the shared identity lock first, then the keys in ascending order (unnest yields the
-    # array in order, and each row's lock is granted before the next row is produced). The keys go as one
-    # array literal (``pg_array``), as the holders' ids below: psycopg dumps a list parameter element by
-    # element in Python, 35 µs more per statement here, two statements of every single-event request.
-    fastsql.rows("SELECT pg_advisory_xact_lock_shared(%s) UNION ALL "
-                 "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::int[]) AS k",
-                 [IDENTITY_LOCK_KEY, _IDENTIFIER_SPACE, pg_array(keys)])
-    return IdentityLock(shared=True)
+    pairs = set(identifiers)
+    keys = sorted({identifier_key(kind, value) for kind, value in pairs})
+    # The shared identity lock first, then the keys in ascending order (unnest yields the array in order,
+    # and each row's lock is granted before the next row is produced). The keys go as one array literal
+    # (``pg_array``): psycopg dumps a list parameter element by element in Python.
+    lock = ("SELECT pg_advisory_xact_lock_shared(%s) UNION ALL SELECT pg_advisory_xact_lock(%s, k) "
+            "FROM unnest(%s::int[]) AS k", [IDENTITY_LOCK_KEY, _IDENTIFIER_SPACE, pg_array(keys)])
+    if not pairs:
+        fastsql.rows(*lock)
+        return IdentityLock(shared=True)
+    # One round trip: the locks, the holders found and locked, the holders found again (step 3 above).
+    _, found, again = fastsql.rows_each([lock, owners_statement(pairs, lock_space=_CUSTOMER_SPACE),
+                                         owners_statement(pairs)])
+    owners = owners_found(found)
+    if owners_found(again) != owners:
+        raise OwnersMoved
+    return IdentityLock(shared=True, locked=frozenset(pairs), owners=owners)

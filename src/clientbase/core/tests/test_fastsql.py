@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.forms.models import model_to_dict
 
 from clientbase.core import fastinsert, fastsql
@@ -72,3 +72,37 @@ def test_execute_counts_rows_and_constraint_errors_are_djangos(owner: tuple[Prog
         fastsql.create(LedgerEntry(program=program, customer=customer, kind="bonus", operation_id="once",
                                    created_at=AT))
     assert LedgerEntry.objects.filter(operation_id="once").count() == 1
+
+
+def test_rows_each_gives_each_statements_rows_in_one_round_trip(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    Customer.objects.create(first_name="Анна")
+    Customer.objects.create(first_name="Иван")
+    sent: list[str] = []
+    original = fastsql._run
+
+    def counted(sql: str, params: list[object]) -> object:
+        sent.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(fastsql, "_run", counted)
+    table = Customer._meta.db_table
+    found = fastsql.rows_each([
+        (f"SELECT first_name FROM {table} WHERE first_name = %s", ["Анна"]),
+        (f"SELECT first_name FROM {table} WHERE first_name LIKE %s ORDER BY first_name", ["%"]),
+        (f"SELECT first_name FROM {table} WHERE first_name = %s", ["nobody"]),
+    ])
+    assert found == [[("Анна",)], [("Анна",), ("Иван",)], []]
+    assert len(sent) == (1 if fastsql.connection.vendor == "postgresql" else 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_each_raises_the_first_error_as_djangos_and_the_block_rolls_back(transactional_db: None) -> None:
+    customer = Customer.objects.create(first_name="Анна")
+    table = Customer._meta.db_table
+    with pytest.raises(DatabaseError, match="no_such_table"), transaction.atomic():
+        fastsql.rows_each([
+            (f"UPDATE {table} SET first_name = %s WHERE id = %s RETURNING id", ["Ирина", customer.pk]),
+            ("SELECT 1 FROM no_such_table", []),
+            (f"UPDATE {table} SET first_name = %s WHERE id = %s RETURNING id", ["Мария", customer.pk]),
+        ])
+    assert Customer.objects.get(pk=customer.pk).first_name == "Анна"
