@@ -8,7 +8,7 @@ from django.test import Client
 
 from clientbase.access.models import ApiToken, Team
 from clientbase.access.services import revoke_token
-from clientbase.access.tests.builders import make_token
+from clientbase.access.tests.builders import make_token, make_user
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.tests.builders import make_customer
 
@@ -98,6 +98,25 @@ def test_token_scopes_are_enforced_and_tokens_revocable() -> None:
     revoke_token(token)
     assert call("get", f"/customers/{customer.pk}", reader)[0] == 401
     assert call("get", f"/customers/{customer.pk}", "cb_not-a-token")[0] == 401
+
+
+def test_a_wrong_token_is_401_and_a_session_post_needs_its_csrf_token() -> None:
+    """Django's CSRF check applies to requests made with the session cookie only (test clients skip it
+    unless asked): a script's POST with a wrong bearer token learns that the token is wrong."""
+    client = Client(enforce_csrf_checks=True)
+    body = json.dumps({"first_name": "Ольга"})
+    response = client.post("/api/v1/customers", body, content_type="application/json",
+                           HTTP_AUTHORIZATION="Bearer cb_not-a-token")
+    assert response.status_code == 401
+    assert client.post("/api/v1/customers", body, content_type="application/json").status_code == 401
+    user = make_user(role="support", username="olga-at-the-desk")
+    client.force_login(user)
+    response = client.post("/api/v1/customers", body, content_type="application/json")
+    assert response.status_code == 403 and "CSRF" in response.content.decode()
+    client.get("/")  # a page sets the CSRF cookie its forms and htmx requests send back
+    response = client.post("/api/v1/customers", body, content_type="application/json",
+                           HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert response.status_code == 201, response.content
 
 
 def test_tokens_are_stored_hashed() -> None:
