@@ -135,7 +135,7 @@ def run_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         # has opened its database connection (sequential warm-up requests reached one thread per worker, and
         # the first concurrent second then measured connection set-up, 360-440 ms, not ingest).
         _open_loop(port, token, bodies[:warmup], args.rate)
-        # CPU per request of the server (gunicorn's master and workers), of PostgreSQL (all its processes)
+        # CPU per request of the server (its parent process and workers), of PostgreSQL (all its processes)
         # and of this client, which shares the machine's cores with both: unlike the latencies, these
         # hardly move with the machine's load, and their sum times the rate is the cores the run keeps busy.
         server_cpu = _cpu_seconds(lambda pid, parent, _: server.pid in (pid, parent))

@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", action="store_true", help="issue an API token and print it as the last line")
     p.add_argument("--scopes", help="comma-separated token scopes (default: all the role allows)")
 
-    p = add("serve", cmd_serve, "Run the production web server (gunicorn, static files by whitenoise).")
+    p = add("serve", cmd_serve, "Run the production web server (granian, static files by whitenoise).")
     add_server_options(p)
 
     p = add("demo", cmd_demo, "Create the demo business if missing, then serve it.")
