@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -74,6 +76,13 @@ def on_schema_validation(request: HttpRequest, exc: NinjaValidationError) -> Htt
             location = location[2:] if len(location) > 2 else location[1:]
         errors.append({"path": ".".join(str(p) for p in location), "message": error.get("msg", "Invalid value")})
     return errors_response(request, 422, errors)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return errors_response(request, 413, [{"path": "", "message": f"The request body is larger than {limit} bytes "
+                                           "(CLIENTBASE_MAX_BODY_MB): send the events in smaller batches."}])
 
 
 @api.exception_handler(NotFound)

@@ -161,6 +161,10 @@ STORAGES = {
 if _env_bool("CLIENTBASE_TESTING", False):
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# A request body held in memory (file uploads stream to disk and are not counted): a full event batch of
+# 10,000 events is several megabytes, where Django's default allows 2.5.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("CLIENTBASE_MAX_BODY_MB", "32")) * 2**20
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
