@@ -1,5 +1,6 @@
 """``clientbase serve`` as a user runs it: its own process on a real port, the production static files."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -73,7 +74,8 @@ def _serve(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, str, subp
     log = tmp_path / "server.log"
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "clientbase.cli", "serve", "--port", str(port)],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+                                  env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                  start_new_session=True)
     try:
         deadline = time.time() + 120
         while True:
@@ -87,9 +89,9 @@ def _serve(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, str, subp
             time.sleep(0.2)
         yield port, token, server, log
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # the server and its workers, whatever the test left
+        server.wait()
 
 
 def _children(pid: int) -> list[int]:
@@ -139,6 +141,26 @@ def test_serve_answers_pages_static_files_and_the_api_and_stops_on_sigterm(
     workers = _children(server.pid)
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=60) == 0
-    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
-                and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+    assert not [pid for pid in workers if _alive(pid)]
     assert '"POST /api/v1/events HTTP/1.1" 200' in log.read_text()  # the access log
+
+
+def test_the_workers_end_when_the_server_is_killed(served: tuple[int, str, subprocess.Popen[str], Path]) -> None:
+    port, _, server, _ = served
+    workers = _children(server.pid)
+    assert workers
+    server.kill()  # SIGKILL: no chance to stop its workers itself
+    server.wait()
+    deadline = time.time() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.time() < deadline, "a worker outlived its server"
+        time.sleep(0.1)
+    with pytest.raises(OSError):
+        _request(port, "GET", "/login/")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
