@@ -63,7 +63,8 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
         workers=workers,
         blocking_threads=THREADS,
         # A request thread keeps its database connection (CONN_MAX_AGE): keep idle threads as long as
-        # granian allows (with its default, 30 s, the first requests after a pause ran on new threads with new connections).
+        # granian allows. With its default, 30 s, the first requests after a pause ran on new threads
+        # with new connections.
         blocking_threads_idle_timeout=600,
         log_access=True,
         respawn_failed_workers=True,
