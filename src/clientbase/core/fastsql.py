@@ -67,19 +67,22 @@ def rows_each(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tupl
 
     On PostgreSQL they travel as one message and come back in one answer: a round trip costs the server
     and this process about 0.15 ms of CPU each on a small virtual machine, more than a simple lookup's
-    own work (bench/RESULTS.md, fifteenth session). Client-side binding (Django's psycopg cursor) sends
-    the text through the simple query protocol, which runs the statements in order, each with its own
-    snapshot under READ COMMITTED, exactly as separate ``execute`` calls would; the first error stops the
-    rest and is raised here. No statement may carry its own ``;``. SQLite runs them one by one.
+    own work (bench/RESULTS.md, fifteenth session). Django's psycopg cursor binds parameters on the
+    client, so the text goes through the simple query protocol, which runs the statements in order, each
+    with its own snapshot under READ COMMITTED; the first error stops the rest and is raised here. Inside
+    a transaction that is what separate ``execute`` calls would do; outside one, the message is a
+    transaction of its own (all or nothing). No statement may carry its own ``;``. With server-side
+    binding (a database URL's ``server_side_binding``), and on SQLite, they run one by one.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
         return [rows(sql, params) for sql, params in statements]
     joined = ";\n".join(sql for sql, _ in statements)
     with _run(joined, [value for _, params in statements for value in params]) as cursor:
         results = [list(cursor.fetchall())]
         while cursor.nextset():
             results.append(list(cursor.fetchall()))
-    assert len(results) == len(statements), "a statement given to rows_each held a ';'"
+    if len(results) != len(statements):
+        raise RuntimeError(f"{len(statements)} statements gave {len(results)} results: one held a ';'")
     return results
 
 

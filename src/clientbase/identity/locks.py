@@ -89,7 +89,8 @@ class IdentityLock:
         shared mode what was found when the lock was taken, which stays true while it is held."""
         if not self.shared:
             return identifier_owners(set(identifiers))
-        assert self.locked.issuperset(identifiers), "a shared-mode writer reads only the identifiers it locked"
+        if not self.locked.issuperset(identifiers):
+            raise RuntimeError("a shared-mode writer reads the holders of the identifiers it locked, no others")
         return {pair: self.owners[pair] for pair in identifiers if pair in self.owners}
 
 

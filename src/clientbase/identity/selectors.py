@@ -25,7 +25,7 @@ def review_queue(actor: Actor, *, status: str = ReviewStatus.OPEN) -> QuerySet[R
             .select_related("customer_a", "customer_b").order_by("created_at", "pk"))
 
 
-def identifier_owners(pairs: set[tuple[str, str]], *, lock_space: int | None = None) -> dict[tuple[str, str], int]:
+def identifier_owners(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The customer holding each of these normalised (kind, value) identifiers that is stored.
 
     Each lookup walks the (kind, value) unique index; plain SQL because the ORM prepares each value of a
@@ -35,7 +35,7 @@ def identifier_owners(pairs: set[tuple[str, str]], *, lock_space: int | None = N
     """
     table = Identifier._meta.db_table
     if connection.vendor == "postgresql":
-        return owners_found(fastsql.rows(*owners_statement(pairs, lock_space=lock_space))) if pairs else {}
+        return owners_found(fastsql.rows(*owners_statement(pairs))) if pairs else {}
     by_kind: dict[str, set[str]] = {}
     for kind, value in pairs:
         by_kind.setdefault(kind, set()).add(value)
@@ -51,7 +51,7 @@ def owners_statement(pairs: set[tuple[str, str]], *, lock_space: int | None = No
     """PostgreSQL's lookup of who holds these identifiers (rows for ``owners_found``): ``unnest`` of kinds
     and values, a ``LATERAL`` lookup per pair, as ``select_in``. With ``lock_space`` the same statement
     then takes the advisory lock ``(lock_space, holder id as int4)`` on each holder, in ascending key
-    order (``identity.locks``): a single-event request's lookup and lock were two round trips."""
+    order (``identity.locks.lock_identifiers``)."""
     ordered = sorted(pairs)
     sql = (f"WITH found AS (SELECT f.* FROM unnest(%s::text[], %s::text[]) AS w(kind, value) CROSS JOIN LATERAL "
            f"(SELECT kind, value, customer_id FROM {Identifier._meta.db_table} "

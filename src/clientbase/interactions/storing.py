@@ -274,8 +274,8 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
                 lock: IdentityLock = EXCLUSIVE) -> None:
     """Resolve and store ``events`` (none of them stored yet); fill in their results.
 
-    The caller holds ``lock`` (``identity.locks``); a shared-mode one locks the customers found here
-    and may raise ``OwnersMoved`` before anything is written."""
+    The caller holds ``lock`` (``identity.locks``); a shared-mode one has found and locked the holders
+    of the events' identifiers already (``lock_identifiers``)."""
     by_index = {e.index: e for e in events}
     plan = resolve(events, _known_state(events, guards, lock), guards)
     _execute_merges(plan, by_index, results, actor)
