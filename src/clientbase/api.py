@@ -31,9 +31,9 @@ class SessionAuth(APIKeyCookie):
     param_name = "sessionid"
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        # No session cookie, no session to forge a request with: skip the CSRF check, so a request whose
-        # bearer token was wrong gets 401, not "CSRF check Failed".
-        if self.param_name not in request.COOKIES:
+        # No logged-in session, nothing to forge a request with: skip the CSRF check, so a request whose
+        # bearer token was wrong gets 401, not "CSRF check Failed". A session's requests are checked.
+        if not request.user.is_authenticated:
             return None
         return super()._get_key(request)
 
