@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -20,6 +21,7 @@ from django.db import connection
 from psycopg import sql
 
 from clientbase.engagement.tests.servers import free_port
+from clientbase.server import WithoutProcessEnvironment
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -40,31 +42,32 @@ def _request(port: int, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc; workers end with their parent on Linux")
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[int, str, subprocess.Popen[str], Path]]:
     """A server over a new database of its own (on PostgreSQL a new one beside the test database, which
-    is built without migrations), with an admin token."""
-    env = {k: v for k, v in os.environ.items() if k != "CLIENTBASE_TESTING"}
+    is built without migrations), with an admin token. No CLIENTBASE_ setting of the caller's reaches it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIENTBASE_")}
     env["CLIENTBASE_HOME"] = str(tmp_path / "home")
     database = connection.settings_dict
-    admin = None
-    if connection.vendor == "postgresql":
-        own = f"{database['TEST'].get('NAME') or 'test_clientbase'}_serve"
-        admin = psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"],
-                                password=database["PASSWORD"], dbname="postgres", autocommit=True)
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(own)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(own)))
-        password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
-        env["CLIENTBASE_DATABASE_URL"] = (f"postgres://{database['USER']}{password}@{database['HOST']}:"
-                                          f"{database['PORT']}/{own}")
-    else:
-        env.pop("CLIENTBASE_DATABASE_URL", None)
-    try:
+    if connection.vendor != "postgresql":
         yield from _serve(env, tmp_path)
-    finally:
-        if admin is not None:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(own)))
-            admin.close()
+        return
+    own = f"{database['TEST'].get('NAME') or 'test_clientbase'}_serve"
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(own))
+    with psycopg.connect(host=database["HOST"], port=database["PORT"], user=database["USER"],
+                         password=database["PASSWORD"], dbname="postgres", autocommit=True) as admin:
+        try:
+            admin.execute(drop)
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(own)))
+            user = quote(database["USER"], safe="") + (f":{quote(database['PASSWORD'], safe='')}"
+                                                       if database["PASSWORD"] else "")
+            env["CLIENTBASE_DATABASE_URL"] = f"postgres://{user}@{database['HOST']}:{database['PORT']}/{own}"
+            yield from _serve(env, tmp_path)
+        finally:
+            admin.execute(drop)
 
 
 def _serve(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[int, str, subprocess.Popen[str], Path]]:
@@ -164,3 +167,15 @@ def _alive(pid: int) -> bool:
         return "zombie" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+
+
+def test_requests_do_not_carry_the_process_environment() -> None:
+    seen: list[dict[str, Any]] = []
+    app = WithoutProcessEnvironment(lambda environ, start: seen.append(dict(environ)),
+                                    {"CLIENTBASE_DATABASE_URL": "postgres://till:secret@db/crm", "HTTP_PROXY": "p:3128",
+                                     "HTTP_X_TEAM": "north", "PATH_INFO": "/from-the-shell"})
+    # As granian builds it: the process environment, then the request's own variables over it.
+    app({"CLIENTBASE_DATABASE_URL": "postgres://till:secret@db/crm", "HTTP_PROXY": "p:3128", "HTTP_X_TEAM": "south",
+         "PATH_INFO": "/api/v1/events", "REQUEST_METHOD": "POST", "HTTP_HOST": "crm"}, None)
+    assert seen == [{"HTTP_X_TEAM": "south", "PATH_INFO": "/api/v1/events", "REQUEST_METHOD": "POST",
+                     "HTTP_HOST": "crm"}]
