@@ -88,6 +88,7 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
         port=port,
         interface=Interfaces.WSGI,
         http=HTTPModes.http1,
+        websockets=False,  # WSGI has none; saying so keeps granian from logging that it ignores them
         workers=workers,
         blocking_threads=THREADS,
         # A request thread keeps its database connection (SQLite's CONN_MAX_AGE is 600 s): keep idle
