@@ -200,8 +200,11 @@ def _consent_state(customer_ids: list[int]) -> dict[int, dict[str, tuple[Any, in
     return state
 
 
-def _merge_consents(pairs: list[tuple[Customer, Customer, Merge]]) -> dict[int, list[Consent]]:
-    state = _consent_state([c.pk for s, a, _ in pairs for c in (s, a)])
+def _merge_consents(pairs: list[tuple[Customer, Customer, Merge]],
+                    state: dict[int, dict[str, tuple[Any, int, str]]]) -> dict[int, list[Consent]]:
+    """The consent rows that make the stricter choice current, per merge. ``state``: ``_consent_state``
+    of every customer of ``pairs`` read before the merge moved the absorbed customers' rows (afterwards
+    they would all count as the survivor's, and the latest row would win instead of the stricter one)."""
     at = now()
     created: dict[int, list[Consent]] = defaultdict(list)
     for survivor, absorbed, merge in pairs:
@@ -258,6 +261,7 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
                     **marks) for (s, a, reason), pk in zip(pairs, fastinsert.reserve_ids(Merge, len(pairs)), strict=True)]
     owners = {a: s for s, a, _ in pairs}
     labels = _labels()
+    consents = _consent_state(sorted({pk for s, a, _ in pairs for pk in (s, a)}))
     if _one_statement(owners):
         found = _move_one(tuple(labels), *next(iter(owners.items())))
     else:
@@ -278,7 +282,7 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
         pk__in={t for ts in tags.values() for t in ts}).values_list("pk", "name")) if tags else {}
     before = {pk: set(tags[pk]) for pk in involved}
     triples = [(customers[s], customers[a], m) for (s, a, _), m in zip(pairs, merges, strict=True)]
-    created = _merge_consents(triples)
+    created = _merge_consents(triples, consents)
     Consent.objects.bulk_create([c for rows in created.values() for c in rows])
     history: list[ProfileChange] = []
     for survivor, absorbed, merge in triples:

@@ -51,6 +51,35 @@ def test_merge_moves_everything_and_keeps_losing_values_in_history() -> None:
     assert (lost.old_value, lost.new_value) == ("Ваня", "Иван")
 
 
+@pytest.mark.parametrize("unsubscribed_on", ["survivor", "absorbed"])
+def test_the_stricter_consent_wins_even_when_the_other_is_newer(unsubscribed_on: str) -> None:
+    """The person unsubscribed under one profile and later granted under the other: the merged customer
+    stays unsubscribed (the latest row would say granted), and an unmerge gives each side its own back."""
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone="+79031112233")
+    strict, lax = (older, newer) if unsubscribed_on == "survivor" else (newer, older)
+    set_consent(strict, "email", "unsubscribed")
+    set_consent(lax, "email", "granted")
+    merge = merge_customers(older, newer, actor=SYSTEM)
+    assert current_consents(older.pk) == {"email": "unsubscribed"}
+    unmerge(merge, actor=SYSTEM)
+    assert current_consents(strict.pk) == {"email": "unsubscribed"}
+    assert current_consents(lax.pk) == {"email": "granted"}
+
+
+def test_an_ingest_merge_keeps_the_stricter_consent_of_the_absorbed_customer() -> None:
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone="+79031112233")
+    set_consent(newer, "sms", "unsubscribed")
+    set_consent(older, "sms", "granted")
+    report = ingest(make_event(identifiers={"phone": "+79161234567"}, id="k1"),
+                    make_event(identifiers={"phone": "+79161234567", "email": "x@x.ru"}, id="k2"),
+                    make_event(identifiers={"email": "x@x.ru", "phone": "+79031112233"}, id="k3"))
+    assert report.results[2].merges == [{"merge_id": Merge.objects.get().pk, "survivor": older.pk,
+                                         "absorbed": newer.pk}]
+    assert current_consents(older.pk) == {"sms": "unsubscribed"}
+
+
 def test_unmerge_restores_both_exactly() -> None:
     older = make_customer(phone="+79161234567", first_name="Иван", city="", tags=["vip"])
     newer = make_customer(phone="+79031112233", first_name="Ваня", city="Тверь",
