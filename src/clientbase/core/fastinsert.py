@@ -29,22 +29,35 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     deleted row is never reused) and the highest present; the IMMEDIATE transaction (settings) holds the
     write lock, so this cannot race.
     """
+    sql, params, ids = reserve_ids_statement(model, count)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return ids(cursor.fetchall())
+
+
+def reserve_ids_statement(model: type[models.Model], count: int) -> tuple[str, list[Any],
+                                                                          Callable[[list[tuple[Any, ...]]], list[int]]]:
+    """``reserve_ids`` as a statement to send with others (``fastsql.rows_each``): its SQL, its
+    parameters, and what turns its rows into the ids. Inside a transaction only."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reserve_ids needs a transaction")
     table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The sequence is looked up once: pg_get_serial_sequence in the select list ran once per id
-            # (5.4 ms for 2,000 ids, 1.0 ms with the name).
-            if table not in _sequences:
+    if connection.vendor == "postgresql":
+        # The sequence is looked up once: pg_get_serial_sequence in the select list ran once per id
+        # (5.4 ms for 2,000 ids, 1.0 ms with the name).
+        if table not in _sequences:
+            with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
                 _sequences[table] = cursor.fetchone()[0]
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequences[table], count])
-            return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
-                       f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))", [table])
-        start = int(cursor.fetchone()[0]) + 1
+        return ("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [_sequences[table], count],
+                lambda found: [row[0] for row in found])
+
+    def following(found: list[tuple[Any, ...]]) -> list[int]:
+        start = int(found[0][0]) + 1
         return list(range(start, start + count))
+
+    return (f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+            f"COALESCE((SELECT MAX(id) FROM {connection.ops.quote_name(table)}), 0))", [table], following)
 
 
 def pg_array(values: Iterable[Any]) -> Any:

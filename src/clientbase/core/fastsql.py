@@ -148,9 +148,16 @@ def fetch[M: models.Model](model: type[M], where: str, params: Sequence[Any], *,
     """Instances of ``model`` WHERE ``where`` (column names, ``%s`` placeholders), optionally locked
     FOR UPDATE (a no-op on SQLite, whose IMMEDIATE transactions serialize writers); ``suffix`` may
     add ORDER BY / LIMIT."""
+    sql, values, build = fetch_statement(model, where, params, suffix=suffix, lock=lock)
+    return build(rows(sql, values))
+
+
+def fetch_statement[M: models.Model](model: type[M], where: str, params: Sequence[Any], *, suffix: str = "",
+                                     lock: bool = False) -> tuple[str, list[Any], Callable[[list[tuple[Any, ...]]], list[M]]]:
+    """``fetch`` as a statement to send with others (``rows_each``): its SQL, its parameters, and what
+    turns its rows into instances."""
     sql, plan = _select_plan(model, where, suffix, lock, connection.vendor)
-    with _run(sql, list(params)) as cursor:
-        return [_instance(model, plan, list(row)) for row in cursor.fetchall()]
+    return sql, list(params), lambda found: [_instance(model, plan, list(row)) for row in found]
 
 
 @functools.cache
