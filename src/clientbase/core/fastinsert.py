@@ -13,6 +13,7 @@ import functools
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextvars import ContextVar
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
@@ -385,13 +386,39 @@ def _prepare_row(row: Sequence[Any], width: int, needed: Sequence[tuple[int, Cal
 FEW = 8
 
 
+# Set by ``fastsql.together``: writes whose results nobody reads wait in ``pending`` and go as one
+# message at the end of its block; ``flush`` sends what waits (before a COPY, which cannot join them).
+_together: ContextVar["tuple[list[tuple[str, list[Any]]], Callable[[], None]] | None"] = ContextVar(
+    "fastinsert_together", default=None)
+
+
+def _write(cursor: Any, sql: str, params: list[Any]) -> None:
+    """Execute a statement whose result nobody reads, or keep it for ``fastsql.together``'s message."""
+    gathering = _together.get()
+    if gathering is None:
+        cursor.execute(sql, params)
+    else:
+        gathering[0].append((sql, params))
+
+
+def _before_copy() -> None:
+    gathering = _together.get()
+    if gathering is not None:
+        gathering[1]()
+
+
 def _insert_values(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]], tail: str = "") -> None:
     """One ``INSERT … VALUES (…), (…)`` of a few rows, ``tail`` after it (``RETURNING …``). PostgreSQL types
     each parameter by its target column, as COPY does, so the same row values go in."""
     quote = connection.ops.quote_name
     marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    cursor.execute(f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
-                   f"{', '.join([marks] * len(rows))}{tail}", [value for row in rows for value in row])
+    sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+           f"{', '.join([marks] * len(rows))}{tail}")
+    values = [value for row in rows for value in row]
+    if tail:  # its rows are read
+        cursor.execute(sql, values)
+    else:
+        _write(cursor, sql, values)
 
 
 def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -404,6 +431,7 @@ def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Non
             _insert_values(cursor, table, columns, rows)
             return
         if connection.vendor == "postgresql":
+            _before_copy()
             # COPY: psycopg's executemany interpolates and sends every row on its own. COPY goes through
             # psycopg's own cursor, so its errors are wrapped here as Django's: callers catch IntegrityError
             # (a concurrent writer stored the same event first) and must see it as one.
@@ -470,7 +498,7 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(*_update_from_arrays(model, fields, prepared))
+            _write(cursor, *_update_from_arrays(model, fields, prepared))
         else:
             cursor.executemany(sql, prepared)
 

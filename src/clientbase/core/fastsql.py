@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from clientbase.core import fastinsert
 from clientbase.core.fastinsert import _converter, _same, ids_match
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -78,12 +79,44 @@ def rows_each(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tupl
         return [rows(sql, params) for sql, params in statements]
     joined = ";\n".join(sql for sql, _ in statements)
     with _run(joined, [value for _, params in statements for value in params]) as cursor:
-        results = [list(cursor.fetchall())]
+        results = [_fetched(cursor)]
         while cursor.nextset():
-            results.append(list(cursor.fetchall()))
+            results.append(_fetched(cursor))
     if len(results) != len(statements):
         raise RuntimeError(f"{len(statements)} statements gave {len(results)} results: one held a ';'")
     return results
+
+
+def _fetched(cursor: Any) -> list[tuple[Any, ...]]:
+    """The current result's rows; none for a statement that returns none (an UPDATE, an INSERT)."""
+    return [] if cursor.description is None else list(cursor.fetchall())
+
+
+@contextlib.contextmanager
+def together() -> Iterator[None]:
+    """Inside this block, ``fastinsert``'s writes whose results nobody reads (``update_rows``, an insert of
+    a few rows) go together as one message (``rows_each``) at its end, or just before a ``COPY``, in the
+    order they were asked for. Their errors surface there: after the block, never at the call. If the
+    block raises, what waits is dropped (the caller's transaction is failing). Elsewhere than on
+    PostgreSQL with client-side binding (``rows_each``), each runs at its call as before."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding") \
+            or fastinsert._together.get() is not None:
+        yield
+        return
+    pending: list[tuple[str, list[Any]]] = []
+
+    def flush() -> None:
+        if pending:
+            waiting = pending[:]
+            pending.clear()
+            rows_each(waiting)
+
+    token = fastinsert._together.set((pending, flush))
+    try:
+        yield
+    finally:
+        fastinsert._together.reset(token)
+    flush()
 
 
 @functools.cache

@@ -316,10 +316,12 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> l
     # values would be written back unchanged, at the cost of preparing every field of every survivor.
     filled = {key.partition(".")[0] for m in merges for key in m.overwritten if key != "tags"}
     fields = [k for k in [*BUILTIN_FIELDS, "custom"] if k in filled] + ["search_key", "updated_at"]
-    fastinsert.update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
-    fastinsert.update_rows(Customer, ["merged_into_id", "updated_at"], [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
-    fastinsert.insert(history)
-    fastinsert.insert(merges)
+    with fastsql.together():  # one message where the rows are few (a single event's merge)
+        fastinsert.update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
+        fastinsert.update_rows(Customer, ["merged_into_id", "updated_at"],
+                               [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
+        fastinsert.insert(history)
+        fastinsert.insert(merges)
     for merge in merges:
         merge._state.adding, merge._state.db = False, connection.alias
     return merges

@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
@@ -105,4 +106,67 @@ def test_rows_each_raises_the_first_error_as_djangos_and_the_block_rolls_back(tr
             ("SELECT 1 FROM no_such_table", []),
             (f"UPDATE {table} SET first_name = %s WHERE id = %s RETURNING id", ["Мария", customer.pk]),
         ])
+    assert Customer.objects.get(pk=customer.pk).first_name == "Анна"
+
+
+def _sent_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements sent (each one round trip on PostgreSQL, counted at the driver, where ``fastsql``'s
+    own cursor goes too; SQLite's driver cursor cannot be patched, so Django's wrapper counts there)."""
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.ensure_connection()
+    sent: list[str] = []
+    if connection.vendor != "postgresql":
+        def wrapper(run: Any, sql: str, *rest: Any) -> Any:
+            sent.append(sql)
+            return run(sql, *rest)
+
+        monkeypatch.setattr(connection, "execute_wrappers", [*connection.execute_wrappers, wrapper])
+        return sent
+    cursor_class = type(connection.connection.cursor())
+    original = cursor_class.execute
+
+    def execute(self: object, query: str, *args: object, **kwargs: object) -> object:
+        sent.append(str(query))
+        return original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(cursor_class, "execute", execute)
+    return sent
+
+
+def test_together_sends_unread_writes_as_one_message_in_order(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = Customer.objects.create(first_name="Анна"), Customer.objects.create(first_name="Иван")
+    sent = _sent_statements(monkeypatch)
+    with fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(first.pk, "Ирина")])
+        fastinsert.update_rows(Customer, ["first_name"], [(first.pk, "Мария"), (second.pk, "Пётр")])
+        fastinsert.insert([Customer(first_name="Олег")])
+        if fastsql.connection.vendor == "postgresql":
+            assert sent == []  # nothing sent before the block ends
+    assert len(sent) == (1 if fastsql.connection.vendor == "postgresql" else 3)
+    assert sorted(Customer.objects.values_list("first_name", flat=True)) == ["Мария", "Олег", "Пётр"]
+
+
+def test_together_sends_what_waits_before_a_copy(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = Customer.objects.create(first_name="Анна")
+    with fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        # Many rows go by COPY on PostgreSQL, which cannot join the message: the update goes first.
+        fastinsert.insert([Customer(first_name=f"Гость {n}") for n in range(fastinsert.FEW + 5)])
+        assert Customer.objects.get(pk=customer.pk).first_name == "Ирина"
+    assert Customer.objects.count() == fastinsert.FEW + 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_together_raises_a_waiting_writes_error_at_its_end_and_drops_them_if_the_block_fails(
+        transactional_db: None) -> None:
+    customer = Customer.objects.create(first_name="Анна")
+    with pytest.raises(IntegrityError), transaction.atomic(), fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        fastinsert.update_rows(Customer, ["merged_into_id"], [(customer.pk, 10**9)])  # no such customer
+    assert Customer.objects.get(pk=customer.pk).first_name == "Анна"
+    with pytest.raises(RuntimeError, match="the block"), transaction.atomic(), fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Мария")])
+        raise RuntimeError("the block failed")
     assert Customer.objects.get(pk=customer.pk).first_name == "Анна"
