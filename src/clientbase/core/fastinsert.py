@@ -407,6 +407,17 @@ def _before_copy() -> None:
         gathering[1]()
 
 
+def take_waiting() -> list[tuple[str, list[Any]]]:
+    """The writes waiting in a ``fastsql.together`` block, handed over to be sent (``fastsql._run`` puts
+    them in front of its own statement)."""
+    gathering = _together.get()
+    if gathering is None or not gathering[0]:
+        return []
+    waiting = gathering[0][:]
+    gathering[0].clear()
+    return waiting
+
+
 def _insert_values(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]], tail: str = "") -> None:
     """One ``INSERT … VALUES (…), (…)`` of a few rows, ``tail`` after it (``RETURNING …``). PostgreSQL types
     each parameter by its target column, as COPY does, so the same row values go in."""

@@ -44,8 +44,14 @@ def _run(sql: str, params: Sequence[Any]) -> Iterator[Any]:
     driver = _cursors.get(raw)
     if driver is None or driver.closed:
         driver = _cursors[raw] = raw.cursor()
+    waiting = fastinsert.take_waiting()  # a together block's writes go in front, in the same message
+    if waiting:
+        sql = ";\n".join([*(text for text, _ in waiting), sql])
+        params = [*(value for _, values in waiting for value in values), *params]
     with connection.wrap_database_errors:
         driver.execute(sql, params)
+        for _ in waiting:
+            driver.nextset()
         yield driver
 
 
@@ -93,12 +99,20 @@ def _fetched(cursor: Any) -> list[tuple[Any, ...]]:
 
 
 @contextlib.contextmanager
-def together() -> Iterator[None]:
+def together(*, commit: bool = False) -> Iterator[None]:
     """Inside this block, ``fastinsert``'s writes whose results nobody reads (``update_rows``, an insert of
-    a few rows) go together as one message (``rows_each``) at its end, or just before a ``COPY``, in the
-    order they were asked for. Their errors surface there: after the block, never at the call. If the
-    block raises, what waits is dropped (the caller's transaction is failing). Elsewhere than on
-    PostgreSQL with client-side binding (``rows_each``), each runs at its call as before."""
+    a few rows) wait, and travel in front of the next statement of this module (one message: see
+    ``rows_each``), or are sent just before any other statement (the ORM's, a ``COPY``) or at the block's
+    end: always in the order they were asked for, and before anything that could read them. The price:
+    a waiting write's error surfaces at that later statement or at the block's end, never at its call;
+    if the block raises, what still waits is dropped (the caller's transaction is failing).
+
+    ``commit``: the block ends the transaction, its waiting writes and the ``COMMIT`` going as one message
+    (Django's own commit then finds nothing to do). Only where this block ends the outermost atomic block
+    and nothing runs after it inside that block: otherwise the writes are just sent at the end.
+
+    A nested block joins the outer one. Elsewhere than on PostgreSQL with client-side binding
+    (``rows_each``) every write runs at its call, as outside the block."""
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding") \
             or fastinsert._together.get() is not None:
         yield
@@ -106,17 +120,29 @@ def together() -> Iterator[None]:
     pending: list[tuple[str, list[Any]]] = []
 
     def flush() -> None:
-        if pending:
-            waiting = pending[:]
-            pending.clear()
+        if waiting := fastinsert.take_waiting():
             rows_each(waiting)
+
+    def flushing(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        flush()
+        return execute(sql, params, many, context)
 
     token = fastinsert._together.set((pending, flush))
     try:
-        yield
+        with connection.execute_wrapper(flushing):
+            yield
+        if commit and _ends_transaction():
+            rows_each([("COMMIT", [])])
+        else:
+            flush()
     finally:
         fastinsert._together.reset(token)
-    flush()
+
+
+def _ends_transaction() -> bool:
+    """Whether a COMMIT sent now ends the outermost atomic block's transaction, which nothing spoiled."""
+    return (connection.in_atomic_block and len(connection.atomic_blocks) == 1 and not connection.savepoint_ids
+            and not connection.needs_rollback)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ Every group runs under the identity locks (``identity.locks``): fine-grained whe
 small group, its own transaction (a single-event request); the exclusive lock otherwise.
 """
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from clientbase.access.actor import Actor
-from clientbase.core import collector, readahead
+from clientbase.core import collector, fastsql, readahead
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
 from clientbase.identity.guards import Guards
@@ -121,13 +122,19 @@ def _apply_locked(group: list[ParsedEvent], results: list[EventResult], actor: A
     """
     # The identifiers to lock one by one: only a shared-mode writer's (a bulk group takes the whole lock).
     keys = {(i.kind, i.value) for event in group for i in event.identifiers} if shared else set()
+    # A request's own transaction of plain events: its writes whose results nobody reads wait and go with
+    # the next statement, the last of them with the COMMIT (``fastsql.together``): a known person's
+    # event insert and the commit are one round trip. Not with handlers, which may catch errors of
+    # their own statements.
+    joined = shared and not any(handlers_for(event.type) for event in group)
     for attempt in range(3):
         try:
             with transaction.atomic():
                 lock = lock_identifiers(keys, shared=shared and attempt < 2)
                 fresh = _mark_duplicates(group, results) if recheck else group
                 if fresh:
-                    apply_group(fresh, results, actor, guards, lock)
+                    with fastsql.together(commit=True) if joined else contextlib.nullcontext():
+                        apply_group(fresh, results, actor, guards, lock)
             return
         except OwnersMoved:
             continue

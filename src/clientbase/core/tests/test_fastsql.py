@@ -170,3 +170,42 @@ def test_together_raises_a_waiting_writes_error_at_its_end_and_drops_them_if_the
         fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Мария")])
         raise RuntimeError("the block failed")
     assert Customer.objects.get(pk=customer.pk).first_name == "Анна"
+
+
+def test_together_writes_travel_in_front_of_the_next_read_and_before_an_orm_statement(
+        db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = Customer.objects.create(first_name="Анна")
+    sent = _sent_statements(monkeypatch)
+    table = Customer._meta.db_table
+    with fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        assert fastsql.rows(f"SELECT first_name FROM {table} WHERE id = %s", [customer.pk]) == [("Ирина",)]
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Мария")])
+        assert Customer.objects.get(pk=customer.pk).first_name == "Мария"  # the ORM's read sees it too
+    postgres = fastsql.connection.vendor == "postgresql"
+    assert len(sent) == (3 if postgres else 4)  # update + read as one message; update; the ORM's read
+    if postgres:
+        assert sent[0].startswith("UPDATE") and "SELECT first_name" in sent[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_together_can_end_the_transaction_with_its_writes(transactional_db: None,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    customer = Customer.objects.create(first_name="Анна")
+    sent = _sent_statements(monkeypatch)
+    with transaction.atomic():
+        fastsql.rows("SELECT 1", [])
+        with fastsql.together(commit=True):
+            fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        if fastsql.connection.vendor == "postgresql":
+            assert sent[-1].endswith("COMMIT")  # the update and the COMMIT: one message
+            assert connections["default"].connection.info.transaction_status.name == "IDLE"
+    assert Customer.objects.get(pk=customer.pk).first_name == "Ирина"
+    # Inside a savepoint the block does not end the transaction: the outer block's rollback undoes it.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with transaction.atomic(), fastsql.together(commit=True):
+            fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Мария")])
+        raise RuntimeError("the outer block fails")
+    assert Customer.objects.get(pk=customer.pk).first_name == "Ирина"
