@@ -479,16 +479,22 @@ def select_in(sql: str, column: str, values: Sequence[Any], params: Sequence[Any
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            kind = "bigint" if all(type(v) is int for v in distinct) else "text"
-            inner = sql.format(match=f"{column} = wanted.value")
-            cursor.execute(f"SELECT found.* FROM unnest(%s::{kind}[]) AS wanted(value) "
-                           f"CROSS JOIN LATERAL ({inner} OFFSET 0) AS found", [pg_array(distinct), *params])
+            cursor.execute(*select_in_statement(sql, column, distinct, params))
             return list(cursor.fetchall())
         for start in range(0, len(distinct), chunk):
             match, args = any_of(column, distinct[start:start + chunk])
             cursor.execute(sql.format(match=match), [*params, *args])
             rows.extend(cursor.fetchall())
     return rows
+
+
+def select_in_statement(sql: str, column: str, values: Sequence[Any], params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+    """``select_in``'s one statement on PostgreSQL (SQL and parameters), to send with others."""
+    distinct = list(dict.fromkeys(values))
+    kind = "bigint" if all(type(v) is int for v in distinct) else "text"
+    inner = sql.format(match=f"{column} = wanted.value")
+    return (f"SELECT found.* FROM unnest(%s::{kind}[]) AS wanted(value) "
+            f"CROSS JOIN LATERAL ({inner} OFFSET 0) AS found", [pg_array(distinct), *params])
 
 
 def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -93,6 +93,16 @@ def rows_each(statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tupl
     return results
 
 
+def select_in_each(queries: Sequence[tuple[str, str, Sequence[Any], Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+    """``fastinsert.select_in(sql, column, values, params)`` for each query: on PostgreSQL as one message
+    (``rows_each``), elsewhere one after another."""
+    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return [fastinsert.select_in(*query) for query in queries]
+    asked = [query for query in queries if query[2]]  # no values: no rows, and nothing to send (select_in)
+    found = iter(rows_each([fastinsert.select_in_statement(*query) for query in asked]) if asked else [])
+    return [next(found) if query[2] else [] for query in queries]
+
+
 def _fetched(cursor: Any) -> list[tuple[Any, ...]]:
     """The current result's rows; none for a statement that returns none (an UPDATE, an INSERT)."""
     return [] if cursor.description is None else list(cursor.fetchall())

@@ -246,35 +246,42 @@ def _check(pairs: Sequence[Pair], customers: dict[int, Customer]) -> None:
         absorbed_before.add(absorbed)
 
 
-def _before_moving(pairs: list[Pair]) -> tuple[dict[str, int], list[int], dict[int, set[int]],
-                                                dict[int, dict[str, tuple[Any, int, str]]]]:
+Reads = tuple[dict[str, int], list[int], dict[int, set[int]], dict[int, dict[str, tuple[Any, int, str]]]]
+
+
+def _before_moving(pairs: list[Pair], customer_ids: list[int] | None = None) -> tuple[Reads, dict[int, Customer]]:
     """What a round reads before it moves any row, as one message on PostgreSQL (``fastsql.rows_each``):
     a single event's merge was some twenty round trips, each about 0.3 ms of CPU between the server and
     this process. The events' and identifiers' watermarks (what unmerge treats as arriving later), the
     merges' ids, the customers' tags and their consent state (read before the absorbed rows move: see
-    ``_merge_consents``)."""
+    ``_merge_consents``); with ``customer_ids``, those customers' rows too (``merge_many``'s first round)."""
     quote = connection.ops.quote_name
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     match, params = fastinsert.ids_match("customer_id", involved)
     reserve, reserve_params, reserved = fastinsert.reserve_ids_statement(Merge, len(pairs))
     consents, consent_params, consent_rows = fastsql.fetch_statement(Consent, match, params)
-    marks, ids, tag_rows, consent_found = fastsql.rows_each([
+    where, ids = fastinsert.ids_match("id", customer_ids or [])
+    customers, customer_params, customer_rows = fastsql.fetch_statement(Customer, where, ids)
+    marks, merge_ids, tag_rows, consent_found, *customer_found = fastsql.rows_each([
         (f"SELECT (SELECT MAX(id) FROM {quote(Identifier._meta.db_table)}), "
          f"(SELECT MAX(id) FROM {quote(_model(EVENT)._meta.db_table)})", []),
         (reserve, reserve_params),
         (f"SELECT customer_id, tag_id FROM {quote(Customer.tags.through._meta.db_table)} WHERE {match}", params),
-        (consents, consent_params)])
+        (consents, consent_params),
+        *([(customers, customer_params)] if customer_ids else [])])
     [(identifier_mark, event_mark)] = marks
     tags: dict[int, set[int]] = defaultdict(set)
     for customer_id, tag_id in tag_rows:
         tags[customer_id].add(tag_id)
-    return ({"identifier_watermark": identifier_mark or 0, "event_watermark": event_mark or 0}, reserved(ids),
-            tags, _consent_state(consent_rows(consent_found)))
+    reads = ({"identifier_watermark": identifier_mark or 0, "event_watermark": event_mark or 0},
+             reserved(merge_ids), tags, _consent_state(consent_rows(consent_found)))
+    return reads, {c.pk: c for found in customer_found for c in customer_rows(found)}
 
 
-def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor) -> list[Merge]:
+def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, reads: Reads | None = None) -> list[Merge]:
+    """One chain-free round; ``reads``: its ``_before_moving`` reads, if ``merge_many`` made them already."""
     at = now()
-    marks, merge_ids, tags, consents = _before_moving(pairs)
+    marks, merge_ids, tags, consents = reads or _before_moving(pairs)[0]
     # Ids first, rows last (with what moved and what was overwritten): one insert instead of an insert
     # and an update of three JSON columns per merge.
     merges = [Merge(pk=pk, survivor_id=s, absorbed_id=a, at=at, actor_user_id=actor.user_id, reason=reason[:200],
@@ -339,12 +346,15 @@ def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> l
         return []
     with transaction.atomic(savepoint=False):
         ids = sorted({pk for s, a, _ in pairs for pk in (s, a)})
-        customers = {c.pk: c for c in fastsql.fetch_in(Customer, "id", ids)}
+        rounds = _rounds(pairs)
+        # The customers come with the first round's reads (one message on PostgreSQL); those reads write
+        # nothing, so they may come before the checks (a merge id reserved for nothing is only a gap).
+        first, customers = _before_moving(rounds[0], ids)
         missing = [pk for pk in ids if pk not in customers]
         if missing:
             raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
         _check(pairs, customers)
-        merges = [m for chunk in _rounds(pairs) for m in _round(chunk, customers, actor)]
+        merges = [m for n, chunk in enumerate(rounds) for m in _round(chunk, customers, actor, first if n == 0 else None)]
         if notify:
             notify_participants(ids)
         return merges

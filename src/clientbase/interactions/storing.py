@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 
 from clientbase.access.actor import Actor
+from clientbase.core import fastsql
 from clientbase.core.clock import now
-from clientbase.core.fastinsert import converter, insert_rows, select_in, update_rows
+from clientbase.core.fastinsert import converter, insert_rows, update_rows
 from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange
@@ -58,14 +59,17 @@ def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) 
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
     reviewed: set[frozenset[int]] = set()
-    for customer_id, kind, is_verified, n in _identifier_counts(customers):
+    # Both reads as one message on PostgreSQL; a review needs two customers.
+    counted, paired = fastsql.select_in_each([
+        (f"SELECT customer_id, kind, verified, COUNT(*) FROM {Identifier._meta.db_table} "
+         "WHERE {match} GROUP BY customer_id, kind, verified", "customer_id", customers, ()),
+        (f"SELECT customer_a_id, customer_b_id FROM {reviews} WHERE status <> %s AND {{match}}",
+         "customer_a_id", customers if len(customers) > 1 else [], [ReviewStatus.MERGED.value])])
+    for customer_id, kind, is_verified, n in counted:
         counts[customer_id][kind] += n
         if is_verified and kind in guards.single_valued:
             verified[customer_id].add(kind)
-    if len(customers) > 1:  # a review needs two customers
-        rows = select_in(f"SELECT customer_a_id, customer_b_id FROM {reviews} WHERE status <> %s AND {{match}}",
-                         "customer_a_id", customers, [ReviewStatus.MERGED.value])
-        reviewed.update(frozenset((a, b)) for a, b in rows)
+    reviewed.update(frozenset((a, b)) for a, b in paired)
     return KnownState(owner, counts, verified, reviewed)
 
 
@@ -84,13 +88,6 @@ def _consulted(events: list[ParsedEvent], owner: dict[str, int]) -> list[int]:
         if None in owners or len(owners) > 1:
             consulted.update(c for c in owners if c is not None)
     return sorted(consulted)
-
-
-def _identifier_counts(customers: list[int]) -> list[tuple[int, str, bool, int]]:
-    """(customer, kind, verified, how many) for these customers' identifiers (through
-    identifier_customer_kind, one customer at a time on PostgreSQL: ``select_in``)."""
-    return select_in(f"SELECT customer_id, kind, verified, COUNT(*) FROM {Identifier._meta.db_table} "
-                     "WHERE {match} GROUP BY customer_id, kind, verified", "customer_id", customers)
 
 
 def _fill(target: dict[str, Any], traits: dict[str, Any]) -> dict[str, Any]:
