@@ -13,7 +13,7 @@ merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import apps
@@ -30,7 +30,7 @@ from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.consents import stricter
 from clientbase.identity.locks import lock_identity
 from clientbase.identity.models import Consent, Identifier, Merge
-from clientbase.identity.participants import participants
+from clientbase.identity.participants import PROBE_CHUNK, participants
 
 IDENTIFIER = "identity.Identifier"
 EVENT = "interactions.Event"
@@ -53,12 +53,28 @@ def _labels() -> list[str]:
 
 
 def notify_participants(customer_ids: list[int]) -> None:
-    """Each distinct ``after_change`` once (several participants of one domain often share one)."""
-    called: list[object] = []
+    """Each distinct ``after_change`` once (several participants of one domain often share one), unless
+    its probes (``Participant.probe``, all sent as one message per chunk of customers) found nothing."""
+    callbacks: dict[Callable[[list[int]], None], list[Callable[[list[int]], tuple[str, list[Any]]]]] = {}
     for participant in participants():
-        if participant.after_change is not None and participant.after_change not in called:
-            called.append(participant.after_change)
-            participant.after_change(customer_ids)
+        if participant.after_change is not None:
+            probes = callbacks.setdefault(participant.after_change, [])
+            if participant.probe is not None and participant.probe not in probes:
+                probes.append(participant.probe)
+    due = {callback for callback, probes in callbacks.items() if not probes}
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), PROBE_CHUNK):
+        chunk = ids[start:start + PROBE_CHUNK]
+        asked = [(callback, probe) for callback, probes in callbacks.items() if callback not in due
+                 for probe in probes]
+        if not asked:
+            break
+        for (callback, _), found in zip(asked, fastsql.rows_each([probe(chunk) for _, probe in asked]), strict=True):
+            if found:
+                due.add(callback)
+    for callback in callbacks:
+        if callback in due:
+            callback(customer_ids)
 
 
 def _names(label: str) -> tuple[str, str, str]:

@@ -8,6 +8,7 @@ decides the owner of rows created after the merge by ``follows``.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,11 +20,19 @@ class Participant:
         ``None``, rows the merge moved go back and rows created after the merge stay with the survivor.
     after_change: called with the customer ids whose rows changed, after merge or unmerge, in the
         same transaction, to recompute derived figures (order statistics, balances).
+    probe: for up to ``PROBE_CHUNK`` of those customers, a statement (SQL, parameters) that finds rows
+        only if ``after_change`` has something to do for them. Merge and unmerge send the probes of every
+        participant as one message and skip an ``after_change`` whose probes all found nothing (most
+        merges of an ingest join channel-only profiles, with no orders or points).
     """
 
     model: str
     follows: str | None = None
     after_change: Callable[[list[int]], None] | None = None
+    probe: Callable[[list[int]], tuple[str, list[Any]]] | None = None
+
+
+PROBE_CHUNK = 500
 
 
 _participants: dict[str, Participant] = {}

@@ -15,6 +15,7 @@ either operation ``recount`` runs in the same transaction:
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import F, Max, Min, Q, Sum
 from django.utils.translation import gettext_noop
@@ -23,7 +24,7 @@ from clientbase.core import fastsql
 from clientbase.core.clock import now
 from clientbase.core.fastinsert import any_of
 from clientbase.customers.models import Customer
-from clientbase.identity.participants import Participant, register
+from clientbase.identity.participants import PROBE_CHUNK, Participant, register
 from clientbase.loyalty import ledger
 from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
 
@@ -136,23 +137,24 @@ def _carry_membership(customer_ids: list[int]) -> None:
 
 
 def _has_loyalty(customer_ids: list[int]) -> bool:
-    """Whether any step of ``recount`` has a row to look at: an account, lot or entry of these customers,
-    or an account of a customer merged into one of them (``_carry_membership``)."""
+    """Whether any step of ``recount`` has a row to look at (``loyalty_probe``)."""
+    return any(fastsql.rows(*loyalty_probe(customer_ids[start:start + PROBE_CHUNK]))
+               for start in range(0, len(customer_ids), PROBE_CHUNK))
+
+
+def loyalty_probe(customer_ids: list[int]) -> tuple[str, list[Any]]:
+    """A statement with a row if any of these customers has an account, lot or entry, or an account of a
+    customer merged into them (``_carry_membership``): the merge participants' probe (``notify_participants``)."""
     accounts, customers = Account._meta.db_table, Customer._meta.db_table
-    for start in range(0, len(customer_ids), 500):
-        chunk = customer_ids[start:start + 500]
-        # One statement, plain SQL: every merge asks this, and compiling three ORM queries cost a
-        # single-event merge more CPU than the database took to answer them.
-        mine, params = any_of("customer_id", chunk)
-        merged, merged_params = any_of("c.merged_into_id", chunk)
-        if fastsql.rows(
-                f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {accounts} WHERE {mine})"
-                f" OR EXISTS (SELECT 1 FROM {accounts} a JOIN {customers} c ON c.id = a.customer_id WHERE {merged})"
-                f" OR EXISTS (SELECT 1 FROM {Lot._meta.db_table} WHERE {mine})"
-                f" OR EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} WHERE {mine})",
-                [*params, *merged_params, *params, *params]):
-            return True
-    return False
+    # One statement, plain SQL: every merge asks this, and compiling three ORM queries cost a
+    # single-event merge more CPU than the database took to answer them.
+    mine, params = any_of("customer_id", customer_ids)
+    merged, merged_params = any_of("c.merged_into_id", customer_ids)
+    return (f"SELECT 1 WHERE EXISTS (SELECT 1 FROM {accounts} WHERE {mine})"
+            f" OR EXISTS (SELECT 1 FROM {accounts} a JOIN {customers} c ON c.id = a.customer_id WHERE {merged})"
+            f" OR EXISTS (SELECT 1 FROM {Lot._meta.db_table} WHERE {mine})"
+            f" OR EXISTS (SELECT 1 FROM {LedgerEntry._meta.db_table} WHERE {mine})",
+            [*params, *merged_params, *params, *params])
 
 
 def recount(customer_ids: list[int]) -> None:
@@ -181,6 +183,6 @@ def recount(customer_ids: list[int]) -> None:
 def register_participants() -> None:
     # Lots first: unmerge sends lots back before entries follow them.
     register(Participant("loyalty.Lot"))
-    register(Participant("loyalty.LedgerEntry", follows="lot", after_change=recount))
+    register(Participant("loyalty.LedgerEntry", follows="lot", after_change=recount, probe=loyalty_probe))
     register(Participant("loyalty.Coupon"))
     register(Participant("loyalty.CouponUse"))

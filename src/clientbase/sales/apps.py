@@ -8,9 +8,10 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from clientbase.identity.participants import Participant, register
         from clientbase.sales import handlers  # noqa: F401  (registers the event handlers)
-        from clientbase.sales.figures import recompute_customers
+        from clientbase.sales.figures import recompute_customers, sales_probe
 
         # Orders and carts move with their customer on merge; on unmerge the rows the merge moved go
         # back, and rows made later go wherever the event that created them goes.
-        register(Participant("sales.Order", follows="event", after_change=recompute_customers))
-        register(Participant("sales.AbandonedCart", follows="event", after_change=recompute_customers))
+        register(Participant("sales.Order", follows="event", after_change=recompute_customers, probe=sales_probe))
+        register(Participant("sales.AbandonedCart", follows="event", after_change=recompute_customers,
+                             probe=sales_probe))

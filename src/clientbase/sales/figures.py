@@ -377,11 +377,16 @@ def recompute_customers(customer_ids: list[int]) -> None:
 
 
 def _with_sales(customer_ids: list[int]) -> list[int]:
-    # One statement, plain SQL: every merge asks this (see _has_loyalty in loyalty.merging).
+    return sorted(customer_id for (customer_id,) in fastsql.rows(*sales_probe(customer_ids)))
+
+
+def sales_probe(customer_ids: list[int]) -> tuple[str, list[Any]]:
+    """Those of these customers with an order, a cart or a figures row: the merge participants' probe
+    (``identity.merges.notify_participants``). One statement, plain SQL: every merge asks this (see
+    ``loyalty_probe``)."""
     match, params = fastinsert.any_of("customer_id", customer_ids)
-    rows = fastsql.rows(" UNION ".join(f"SELECT customer_id FROM {model._meta.db_table} WHERE {match}"
-                                       for model in (Order, AbandonedCart, CustomerFigures)), params * 3)
-    return sorted(customer_id for (customer_id,) in rows)
+    return (" UNION ".join(f"SELECT customer_id FROM {model._meta.db_table} WHERE {match}"
+                           for model in (Order, AbandonedCart, CustomerFigures)), params * 3)
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:

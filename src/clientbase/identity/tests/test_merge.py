@@ -134,3 +134,35 @@ def test_chain_of_merges_in_one_batch_unmerges_step_by_step() -> None:
     for pk in before:
         assert after[pk]["identifiers"] == before[pk]["identifiers"]
         assert after[pk]["fields"] == before[pk]["fields"]
+
+
+def test_participants_after_change_runs_only_where_its_probe_finds_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientbase.identity import merges
+    from clientbase.identity.participants import Participant
+
+    table = Customer._meta.db_table
+    called: dict[str, list[int]] = {}
+
+    def probe_finding(ids: list[int]) -> tuple[str, list[Any]]:
+        return f"SELECT id FROM {table} WHERE id = %s", [ids[0]]
+
+    def probe_missing(ids: list[int]) -> tuple[str, list[Any]]:
+        return f"SELECT id FROM {table} WHERE id = %s", [-1]
+
+    def finding(ids: list[int]) -> None:
+        called["finding"] = ids
+
+    def missing(ids: list[int]) -> None:
+        called["missing"] = ids
+
+    def unprobed(ids: list[int]) -> None:
+        called["unprobed"] = ids
+
+    monkeypatch.setattr(merges, "participants", lambda: [
+        Participant("customers.ImportantDate", after_change=finding, probe=probe_missing),
+        Participant("identity.Identifier", after_change=finding, probe=probe_finding),  # one of two finds
+        Participant("identity.Consent", after_change=missing, probe=probe_missing),
+        Participant("interactions.Event", after_change=unprobed)])
+    first, second = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    merges.notify_participants([second.pk, first.pk])
+    assert called == {"finding": [second.pk, first.pk], "unprobed": [second.pk, first.pk]}
