@@ -11,6 +11,7 @@ Rules (docs/identity.md):
 merges hundreds of pairs per batch); ``merge_customers`` is one pair of it.
 """
 
+import datetime
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -56,12 +57,15 @@ def notify_participants(customer_ids: list[int]) -> None:
     """Each distinct ``after_change`` once (several participants of one domain often share one), unless
     its probes (``Participant.probe``, all sent as one message per chunk of customers) found nothing."""
     callbacks: dict[Callable[[list[int]], None], list[Callable[[list[int]], tuple[str, list[Any]]]]] = {}
+    unprobed: set[Callable[[list[int]], None]] = set()
     for participant in participants():
         if participant.after_change is not None:
             probes = callbacks.setdefault(participant.after_change, [])
-            if participant.probe is not None and participant.probe not in probes:
+            if participant.probe is None:
+                unprobed.add(participant.after_change)  # always called
+            elif participant.probe not in probes:
                 probes.append(participant.probe)
-    due = {callback for callback, probes in callbacks.items() if not probes}
+    due = unprobed | {callback for callback, probes in callbacks.items() if not probes}
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), PROBE_CHUNK):
         chunk = ids[start:start + PROBE_CHUNK]
@@ -229,9 +233,12 @@ def _merge_consents(pairs: list[tuple[Customer, Customer, Merge]],
                               theirs[channel][2] if channel in theirs else None)
             latest = max(x for x in (mine.get(channel), theirs.get(channel)) if x is not None)
             if wanted is not None and latest[2] != wanted:
-                created[merge.pk].append(Consent(customer_id=survivor.pk, channel=channel, status=wanted, at=at,
+                # Current means latest: after the latest row even when that one is dated ahead of this
+                # server's clock (an event's own time, another server's).
+                stamp = max(at, latest[0] + datetime.timedelta(microseconds=1))
+                created[merge.pk].append(Consent(customer_id=survivor.pk, channel=channel, status=wanted, at=stamp,
                                                  source=f"merge:{merge.pk}"))
-                mine[channel] = (at, 1 << 62, wanted)
+                mine[channel] = (stamp, 1 << 62, wanted)
             else:
                 mine[channel] = latest
     return created
@@ -276,22 +283,22 @@ def _before_moving(pairs: list[Pair], customer_ids: list[int] | None = None) -> 
     match, params = fastinsert.ids_match("customer_id", involved)
     reserve, reserve_params, reserved = fastinsert.reserve_ids_statement(Merge, len(pairs))
     consents, consent_params, consent_rows = fastsql.fetch_statement(Consent, match, params)
-    where, ids = fastinsert.ids_match("id", customer_ids or [])
-    customers, customer_params, customer_rows = fastsql.fetch_statement(Customer, where, ids)
+    with_customers = [fastsql.fetch_statement(Customer, *fastinsert.ids_match("id", customer_ids))] if customer_ids else []
     marks, merge_ids, tag_rows, consent_found, *customer_found = fastsql.rows_each([
         (f"SELECT (SELECT MAX(id) FROM {quote(Identifier._meta.db_table)}), "
          f"(SELECT MAX(id) FROM {quote(_model(EVENT)._meta.db_table)})", []),
         (reserve, reserve_params),
         (f"SELECT customer_id, tag_id FROM {quote(Customer.tags.through._meta.db_table)} WHERE {match}", params),
         (consents, consent_params),
-        *([(customers, customer_params)] if customer_ids else [])])
+        *((sql, values) for sql, values, _ in with_customers)])
     [(identifier_mark, event_mark)] = marks
     tags: dict[int, set[int]] = defaultdict(set)
     for customer_id, tag_id in tag_rows:
         tags[customer_id].add(tag_id)
     reads = ({"identifier_watermark": identifier_mark or 0, "event_watermark": event_mark or 0},
              reserved(merge_ids), tags, _consent_state(consent_rows(consent_found)))
-    return reads, {c.pk: c for found in customer_found for c in customer_rows(found)}
+    return reads, {c.pk: c for (_, _, build), found in zip(with_customers, customer_found, strict=True)
+                   for c in build(found)}
 
 
 def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, reads: Reads | None = None) -> list[Merge]:

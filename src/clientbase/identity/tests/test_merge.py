@@ -166,3 +166,35 @@ def test_participants_after_change_runs_only_where_its_probe_finds_rows(monkeypa
     first, second = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
     merges.notify_participants([second.pk, first.pk])
     assert called == {"finding": [second.pk, first.pk], "unprobed": [second.pk, first.pk]}
+
+
+def test_the_stricter_consent_is_current_even_after_a_row_dated_ahead_of_the_clock() -> None:
+    import datetime
+
+    from clientbase.core.clock import now
+    from clientbase.identity.models import Consent
+
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone="+79031112233")
+    set_consent(newer, "email", "unsubscribed")
+    Consent.objects.create(customer=older, channel="email", status="granted", source="event:pos/1",
+                           at=now() + datetime.timedelta(hours=3))  # an event's own time, ahead of ours
+    merge_customers(older, newer, actor=SYSTEM)
+    assert current_consents(older.pk) == {"email": "unsubscribed"}
+
+
+def test_a_participant_without_a_probe_keeps_its_shared_callback_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clientbase.identity import merges
+    from clientbase.identity.participants import Participant
+
+    called: list[list[int]] = []
+
+    def never(ids: list[int]) -> tuple[str, list[Any]]:
+        return f"SELECT id FROM {Customer._meta.db_table} WHERE id = %s", [-1]
+
+    monkeypatch.setattr(merges, "participants", lambda: [
+        Participant("identity.Identifier", after_change=called.append, probe=never),
+        Participant("identity.Consent", after_change=called.append)])
+    customer = make_customer(phone="+79161234567")
+    merges.notify_participants([customer.pk])
+    assert called == [[customer.pk]]
