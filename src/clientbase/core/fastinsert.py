@@ -39,7 +39,8 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 def reserve_ids_statement(model: type[models.Model], count: int) -> tuple[str, list[Any],
                                                                           Callable[[list[tuple[Any, ...]]], list[int]]]:
     """``reserve_ids`` as a statement to send with others (``fastsql.rows_each``): its SQL, its
-    parameters, and what turns its rows into the ids. Inside a transaction only."""
+    parameters, and what turns its rows into the ids. Inside a transaction only. On PostgreSQL the first
+    call for a table looks its sequence up (one statement, once per process)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reserve_ids needs a transaction")
     table = model._meta.db_table
@@ -386,8 +387,9 @@ def _prepare_row(row: Sequence[Any], width: int, needed: Sequence[tuple[int, Cal
 FEW = 8
 
 
-# Set by ``fastsql.together``: writes whose results nobody reads wait in ``pending`` and go as one
-# message at the end of its block; ``flush`` sends what waits (before a COPY, which cannot join them).
+# Set by ``fastsql.together``: writes whose results nobody reads wait in ``pending``; ``fastsql._run`` puts
+# them in front of its next statement (``take_waiting``), and ``flush`` sends them before anything else
+# (an ORM statement, a COPY, which cannot join them) and at the block's end.
 _together: ContextVar["tuple[list[tuple[str, list[Any]]], Callable[[], None]] | None"] = ContextVar(
     "fastinsert_together", default=None)
 

@@ -121,10 +121,14 @@ def together(*, commit: bool = False) -> Iterator[None]:
     (Django's own commit then finds nothing to do). Only where this block ends the outermost atomic block
     and nothing runs after it inside that block: otherwise the writes are just sent at the end.
 
+    Inside an atomic block only (outside one, or at an inner block's commit, a write sent late would land
+    in another transaction), and with no ``try``/``except`` of database errors around statements inside
+    it: a waiting write's error would come out of someone else's statement. A ``ROLLBACK TO SAVEPOINT``
+    drops what waits (it was all asked for after the savepoint: each ``SAVEPOINT`` sends what waits).
     A nested block joins the outer one. Elsewhere than on PostgreSQL with client-side binding
-    (``rows_each``) every write runs at its call, as outside the block."""
+    (``rows_each``), or outside an atomic block, every write runs at its call, as outside the block."""
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding") \
-            or fastinsert._together.get() is not None:
+            or fastinsert._together.get() is not None or not connection.in_atomic_block:
         yield
         return
     pending: list[tuple[str, list[Any]]] = []
@@ -134,7 +138,10 @@ def together(*, commit: bool = False) -> Iterator[None]:
             rows_each(waiting)
 
     def flushing(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        flush()
+        if sql.startswith("ROLLBACK TO SAVEPOINT"):
+            fastinsert.take_waiting()  # undone by this rollback anyway
+        else:
+            flush()
         return execute(sql, params, many, context)
 
     token = fastinsert._together.set((pending, flush))

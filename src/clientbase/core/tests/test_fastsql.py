@@ -209,3 +209,28 @@ def test_together_can_end_the_transaction_with_its_writes(transactional_db: None
             fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Мария")])
         raise RuntimeError("the outer block fails")
     assert Customer.objects.get(pk=customer.pk).first_name == "Ирина"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_together_outside_an_atomic_block_writes_at_once(transactional_db: None) -> None:
+    customer = Customer.objects.create(first_name="Анна")
+    with fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        assert fastsql.connection.in_atomic_block is False
+        with fastsql.connection.cursor() as cursor:
+            cursor.execute(f"SELECT first_name FROM {Customer._meta.db_table} WHERE id = %s", [customer.pk])
+            assert cursor.fetchone() == ("Ирина",)
+
+
+def test_together_drops_what_waits_at_a_rollback_to_its_savepoint(db: None) -> None:
+    if fastsql.connection.vendor != "postgresql":
+        pytest.skip("writes wait only on PostgreSQL; elsewhere the failing write fails at its call")
+    customer = Customer.objects.create(first_name="Анна")
+    with fastsql.together():
+        fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, "Ирина")])
+        with pytest.raises(RuntimeError), transaction.atomic():  # its SAVEPOINT sends the update first
+            fastinsert.update_rows(Customer, ["first_name"], [(customer.pk, None)])  # NOT NULL: would fail if sent
+            raise RuntimeError("undo the savepoint")
+        fastinsert.update_rows(Customer, ["last_name"], [(customer.pk, "Петрова")])
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.last_name) == ("Ирина", "Петрова")
