@@ -20,11 +20,10 @@ from typing import Any
 from django.db.models import F, Max, Min, Q, Sum
 from django.utils.translation import gettext_noop
 
-from clientbase.core import fastsql
 from clientbase.core.clock import now
 from clientbase.core.fastinsert import any_of
 from clientbase.customers.models import Customer
-from clientbase.identity.participants import PROBE_CHUNK, Participant, register
+from clientbase.identity.participants import Participant, register
 from clientbase.loyalty import ledger
 from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program
 
@@ -136,12 +135,6 @@ def _carry_membership(customer_ids: list[int]) -> None:
             Account.objects.filter(pk=account.pk).update(enrolled_at=row["first"])
 
 
-def _has_loyalty(customer_ids: list[int]) -> bool:
-    """Whether any step of ``recount`` has a row to look at (``loyalty_probe``)."""
-    return any(fastsql.rows(*loyalty_probe(customer_ids[start:start + PROBE_CHUNK]))
-               for start in range(0, len(customer_ids), PROBE_CHUNK))
-
-
 def loyalty_probe(customer_ids: list[int]) -> tuple[str, list[Any]]:
     """A statement with a row if any of these customers has an account, lot or entry, or an account of a
     customer merged into them (``_carry_membership``): the merge participants' probe (``notify_participants``)."""
@@ -158,13 +151,13 @@ def loyalty_probe(customer_ids: list[int]) -> tuple[str, list[Any]]:
 
 
 def recount(customer_ids: list[int]) -> None:
-    """after_change of the participants: repair, then recount, then re-evaluate tiers and retro credit."""
+    """after_change of the participants: repair, then recount, then re-evaluate tiers and retro credit.
+
+    Merge and unmerge call it only where ``loyalty_probe`` found a row (``notify_participants``): for
+    channel-only profiles, most merges of a bulk ingest, every step below would find nothing."""
     from clientbase.loyalty.gifts import credit_past_purchases
     from clientbase.loyalty.tiers import upgrade_if_qualified
 
-    if not _has_loyalty(list(customer_ids)):
-        # Channel-only profiles (most merges of a bulk ingest): every step below would find nothing.
-        return
     at = now()
     _follow_lots(customer_ids)
     _repair_crossings(customer_ids, at)
