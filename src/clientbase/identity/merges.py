@@ -57,15 +57,14 @@ def notify_participants(customer_ids: list[int]) -> None:
     """Each distinct ``after_change`` once (several participants of one domain often share one), unless
     its probes (``Participant.probe``, all sent as one message per chunk of customers) found nothing."""
     callbacks: dict[Callable[[list[int]], None], list[Callable[[list[int]], tuple[str, list[Any]]]]] = {}
-    unprobed: set[Callable[[list[int]], None]] = set()
+    due: set[Callable[[list[int]], None]] = set()  # a participant without a probe: always called
     for participant in participants():
         if participant.after_change is not None:
             probes = callbacks.setdefault(participant.after_change, [])
             if participant.probe is None:
-                unprobed.add(participant.after_change)  # always called
+                due.add(participant.after_change)
             elif participant.probe not in probes:
                 probes.append(participant.probe)
-    due = unprobed | {callback for callback, probes in callbacks.items() if not probes}
     ids = sorted(set(customer_ids))
     for start in range(0, len(ids), PROBE_CHUNK):
         chunk = ids[start:start + PROBE_CHUNK]
