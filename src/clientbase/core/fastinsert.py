@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
@@ -387,37 +388,44 @@ def _prepare_row(row: Sequence[Any], width: int, needed: Sequence[tuple[int, Cal
 FEW = 8
 
 
-# Set by ``fastsql.together``: writes whose results nobody reads wait in ``pending``; ``fastsql._run`` puts
-# them in front of its next statement (``take_waiting``), and ``flush`` sends them before anything else
-# (an ORM statement, a COPY, which cannot join them) and at the block's end.
-_together: ContextVar["tuple[list[tuple[str, list[Any]]], Callable[[], None]] | None"] = ContextVar(
-    "fastinsert_together", default=None)
+@dataclass
+class WaitingWrites:
+    """A ``fastsql.together`` block's writes whose results nobody reads (``statements``, in order), and
+    how to send them now (``flush``). ``fastsql._run`` puts them in front of its next statement
+    (``take_waiting``); ``flush`` sends them before anything else (an ORM statement, a COPY, which
+    cannot join them) and at the block's end."""
+
+    statements: list[tuple[str, list[Any]]]
+    flush: Callable[[], None]
+
+
+waiting_writes: ContextVar[WaitingWrites | None] = ContextVar("waiting_writes", default=None)
 
 
 def _write(cursor: Any, sql: str, params: list[Any]) -> None:
     """Execute a statement whose result nobody reads, or keep it for ``fastsql.together``'s message."""
-    gathering = _together.get()
-    if gathering is None:
+    waiting = waiting_writes.get()
+    if waiting is None:
         cursor.execute(sql, params)
     else:
-        gathering[0].append((sql, params))
+        waiting.statements.append((sql, params))
 
 
 def _before_copy() -> None:
-    gathering = _together.get()
-    if gathering is not None:
-        gathering[1]()
+    waiting = waiting_writes.get()
+    if waiting is not None:
+        waiting.flush()
 
 
 def take_waiting() -> list[tuple[str, list[Any]]]:
     """The writes waiting in a ``fastsql.together`` block, handed over to be sent (``fastsql._run`` puts
     them in front of its own statement)."""
-    gathering = _together.get()
-    if gathering is None or not gathering[0]:
+    waiting = waiting_writes.get()
+    if waiting is None or not waiting.statements:
         return []
-    waiting = gathering[0][:]
-    gathering[0].clear()
-    return waiting
+    taken = waiting.statements[:]
+    waiting.statements.clear()
+    return taken
 
 
 def _insert_values(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]], tail: str = "") -> None:

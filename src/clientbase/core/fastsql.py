@@ -128,11 +128,9 @@ def together(*, commit: bool = False) -> Iterator[None]:
     A nested block joins the outer one. Elsewhere than on PostgreSQL with client-side binding
     (``rows_each``), or outside an atomic block, every write runs at its call, as outside the block."""
     if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("server_side_binding") \
-            or fastinsert._together.get() is not None or not connection.in_atomic_block:
+            or fastinsert.waiting_writes.get() is not None or not connection.in_atomic_block:
         yield
         return
-    pending: list[tuple[str, list[Any]]] = []
-
     def flush() -> None:
         if waiting := fastinsert.take_waiting():
             rows_each(waiting)
@@ -144,7 +142,7 @@ def together(*, commit: bool = False) -> Iterator[None]:
             flush()
         return execute(sql, params, many, context)
 
-    token = fastinsert._together.set((pending, flush))
+    token = fastinsert.waiting_writes.set(fastinsert.WaitingWrites([], flush))
     try:
         with connection.execute_wrapper(flushing):
             yield
@@ -153,7 +151,7 @@ def together(*, commit: bool = False) -> Iterator[None]:
         else:
             flush()
     finally:
-        fastinsert._together.reset(token)
+        fastinsert.waiting_writes.reset(token)
 
 
 def _ends_transaction() -> bool:
