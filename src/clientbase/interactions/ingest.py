@@ -191,7 +191,8 @@ def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
     """Ingest up to MAX_BATCH raw events (parsed JSON objects); one result per event, in order."""
     guards = load_guards()
     with collector.paused_for(len(raw_events)):
-        results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION)
+        results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION,
+                                 transaction.get_connection().vendor)
         return _store_parsed(results, parsed, actor, guards)
 
 
@@ -212,7 +213,7 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     in the same transaction, and nothing deletes customers.
     """
     guards = load_guards()
-    region = settings.CLIENTBASE_DEFAULT_REGION
+    region, vendor = settings.CLIENTBASE_DEFAULT_REGION, transaction.get_connection().vendor
 
     def reports() -> Iterator[IngestReport]:
         raw_batches = iter(batches)
@@ -225,7 +226,7 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
         def parse_upcoming() -> None:
             nonlocal parsing, upcoming, retired
             if upcoming is not None:
-                parsing = parser.submit(readahead.without_queries, _parse, upcoming, guards, region)
+                parsing = parser.submit(readahead.without_queries, _parse, upcoming, guards, region, vendor)
                 upcoming = None
             if retired is not None:
                 # The helper holds the last reference, so freeing 5,000 events' objects (2.4 s of a million
@@ -248,7 +249,8 @@ def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[Ing
     yield from collector.paused_over(reports())
 
 
-def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[EventResult], list[ParsedEvent]]:
+def _parse(raw_events: list[Any], guards: Guards, region: str,
+           vendor: str) -> tuple[list[EventResult], list[ParsedEvent]]:
     """Every event validated (no database access): a result for each, the parsed ones to store."""
     if len(raw_events) > MAX_BATCH:
         raise DomainValidationError.single("events", f"At most {MAX_BATCH} events per request.")
@@ -262,7 +264,7 @@ def _parse(raw_events: list[Any], guards: Guards, region: str) -> tuple[list[Eve
         except DomainValidationError as exc:
             _reject(results[i], exc.errors)
             continue
-        event.columns = stored_columns(event)
+        event.columns = stored_columns(event, vendor)
         parsed.append(event)
     return results, parsed
 

@@ -231,13 +231,16 @@ def _converters(vendor: str) -> tuple[Callable[[Any], Any], ...]:  # one set per
     return tuple(converter(Event, column) for column in _CONVERTED)
 
 
-def stored_columns(event: ParsedEvent) -> tuple[Any, ...]:
-    """The event's own columns that need converting (``_CONVERTED``), as ``insert_rows`` would convert them.
+def stored_columns(event: ParsedEvent, vendor: str) -> tuple[Any, ...]:
+    """The event's own columns that need converting (``_CONVERTED``), as ``insert_rows`` would convert them
+    for a database of ``vendor``.
 
     The parse step calls this, so in a stream the work is done by the helper thread beside the batch
     before (``before_events``) rather than by the thread that stores: 4.8 s of that thread's 57 s for a
-    million events on SQLite."""
-    occurred, identifiers, traits, data = _converters(connection.vendor)
+    million events on SQLite. The caller names the vendor once a batch: ``connection.vendor`` looks up
+    the thread's connection on each call, 2.2 s of a million events' parse (``bench/RESULTS.md``, the
+    seventeenth session)."""
+    occurred, identifiers, traits, data = _converters(vendor)
     moment, keys, filled, payload = _own_values(event)
     return occurred(moment), identifiers(keys), traits(filled), data(payload)
 
@@ -258,7 +261,7 @@ def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Ev
     if not any(handlers_for(e.type) for e in events):
         rows = [(e.source, e.external_id, e.type, e.channel, occurred, received, customer_id, identifiers, traits, data)
                 for e, customer_id in zip(events, customer_ids, strict=True)
-                for occurred, identifiers, traits, data in (e.columns or stored_columns(e),)]
+                for occurred, identifiers, traits, data in (e.columns or stored_columns(e, connection.vendor),)]
         insert_rows(Event, _EVENT_COLUMNS, rows, converted=_CONVERTED, one_call=True)
         return None
     return Event.objects.bulk_create([
