@@ -12,7 +12,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from clientbase.access.actor import Actor, actor_for_user
 from clientbase.access.services import authenticate_token
-from clientbase.core.errors import DomainValidationError, NotFound, PermissionDenied
+from clientbase.core.errors import DomainValidationError, MergedAway, NotFound, PermissionDenied
 
 
 class TokenAuth(HttpBearer):
@@ -64,6 +64,13 @@ def errors_response(request: HttpRequest, status: int, errors: list[dict[str, st
 @api.exception_handler(DomainValidationError)
 def on_validation(request: HttpRequest, exc: DomainValidationError) -> HttpResponse:
     return errors_response(request, 422, [{"path": e.path, "message": e.message} for e in exc.errors])
+
+
+@api.exception_handler(MergedAway)
+def on_merged_away(request: HttpRequest, exc: MergedAway) -> HttpResponse:
+    # 409: the request was well formed, the customer's state refuses it; the survivor is named for a retry.
+    return api.create_response(request, {"errors": [{"path": e.path, "message": e.message} for e in exc.errors],
+                                         "merged_into": exc.survivor_id}, status=409)
 
 
 @api.exception_handler(NinjaValidationError)

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def outlook(customer: "Customer", actor: "Actor") -> dict[str, Any] | None:
-    """None (section hidden) until the customer has bought and a run has scored them."""
+    """None (section hidden) until the customer has bought and a run has scored them, and for a merged
+    customer: its orders are the survivor's now, so its score describes no one."""
+    if customer.merged_into_id is not None:
+        return None
     score = CustomerScore.objects.filter(customer_id=customer.pk).first()
     if score is None:
         return None

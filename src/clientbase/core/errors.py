@@ -23,6 +23,17 @@ class DomainValidationError(Exception):
         return cls([FieldError(path, message)])
 
 
+class MergedAway(DomainValidationError):
+    """A change aimed at a customer merged into another: the absorbed customer is a tombstone that only
+    unmerge brings back, so a change there would be filed under a profile no one sees (an identifier added
+    to it would attach later events to it). ``survivor_id``: where the customer lives on."""
+
+    def __init__(self, customer_id: int, survivor_id: int) -> None:
+        super().__init__([FieldError("customer_id", f"Customer #{customer_id} was merged into #{survivor_id}: "
+                                                     f"make the change on #{survivor_id}.")])
+        self.customer_id, self.survivor_id = customer_id, survivor_id
+
+
 class NotFound(Exception):
     """The object does not exist or the actor may not see it (the two look the same on purpose)."""
 

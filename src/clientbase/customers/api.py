@@ -106,7 +106,7 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 @router.patch("/customers/{customer_id}", response=CustomerOut, summary="Change some fields of a customer")
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerIn) -> dict[str, Any]:
     actor = require(request, "customers:write")
-    customer = selectors.access_customer(actor, customer_id)
+    customer = selectors.access_customer(actor, customer_id, write=True)
     data = payload.model_dump(exclude_unset=True)
     if "identifiers" in data or "important_dates" in data:
         raise DomainValidationError.single(
@@ -131,7 +131,7 @@ def add_identifier(request: HttpRequest, customer_id: int, payload: IdentifierIn
     from clientbase.identity.services import add_identifier as add
 
     actor = require(request, "customers:write")
-    customer = selectors.access_customer(actor, customer_id)
+    customer = selectors.access_customer(actor, customer_id, write=True)
     return Status(201, add(customer, payload.kind, payload.value, actor=actor, verified=payload.verified,
                     label=payload.label, source="api", field="value"))
 
@@ -143,7 +143,7 @@ def remove_identifier(request: HttpRequest, customer_id: int, identifier_id: int
     from clientbase.identity.services import remove_identifier as remove
 
     actor = require(request, "customers:write")
-    customer = selectors.access_customer(actor, customer_id)
+    customer = selectors.access_customer(actor, customer_id, write=True)
     identifier = customer.identifiers.filter(pk=identifier_id).first()
     if identifier is None:
         raise NotFound(f"Identifier #{identifier_id}")
@@ -154,8 +154,8 @@ def remove_identifier(request: HttpRequest, customer_id: int, identifier_id: int
 @router.post("/customers/{customer_id}/contact-people", response={201: dict}, summary="Link a contact person")
 def add_contact_person(request: HttpRequest, customer_id: int, payload: ContactPersonIn) -> Status[Any]:
     actor = require(request, "customers:write")
-    company = selectors.access_customer(actor, customer_id)
-    person = selectors.access_customer(actor, payload.person_id)
+    company = selectors.access_customer(actor, customer_id, write=True)
+    person = selectors.access_customer(actor, payload.person_id, write=True)
     link = services.add_contact_person(company, person, role=payload.role, title=payload.title, actor=actor,
                                        source="api")
     return Status(201, {"id": link.pk, "company_id": company.pk, "person_id": person.pk, "role": link.role})

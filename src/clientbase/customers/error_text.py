@@ -56,6 +56,8 @@ PATTERNS: list[tuple[re.Pattern[str], Promise]] = [(re.compile(rf"^{regex}$", re
     (r"(?P<value>\S+) already belongs to another customer\.",
      gettext_lazy("%(value)s already belongs to another customer.")),
     (rf"A custom field {_VALUE} already exists\.", gettext_lazy("A custom field %(value)s already exists.")),
+    (r"Customer #(?P<id>\d+) was merged into #(?P<survivor>\d+): make the change on #(?P=survivor)\.",
+     gettext_lazy("Customer #%(id)s was merged into #%(survivor)s: make the change on #%(survivor)s.")),
     (r"This field applies to (?P<kind>\w+) profiles only\.",
      gettext_lazy("This field applies to %(kind)s profiles only.")),
 ]]

@@ -7,7 +7,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from rapidfuzz import fuzz, process
 
 from clientbase.access.actor import Actor
-from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.core.errors import DomainValidationError, MergedAway, NotFound
 from clientbase.core.text import search_key
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.identity.models import Identifier
@@ -35,13 +35,30 @@ def visible_customers(actor: Actor) -> QuerySet[Customer]:
     return Customer.objects.filter(visible(actor))
 
 
-def access_customer(actor: Actor, customer_id: int) -> Customer:
-    """The customer if ``actor`` may see it; NotFound otherwise (not 403: existence is not leaked)."""
+def access_customer(actor: Actor, customer_id: int, *, write: bool = False) -> Customer:
+    """The customer if ``actor`` may see it; NotFound otherwise (not 403: existence is not leaked).
+
+    ``write``: the caller is about to change the customer or file something under it, which a merged
+    customer refuses (``MergedAway``, naming the survivor at the end of the chain): only merge and unmerge
+    change a tombstone. Every entry point that writes asks with ``write=True``."""
     customer = (visible_customers(actor).select_related("owner", "team", "merged_into")
                 .filter(pk=customer_id).first())
     if customer is None:
         raise NotFound(f"Customer #{customer_id}")
+    if write and customer.merged_into_id is not None:
+        raise MergedAway(customer.pk, final_survivor(customer.merged_into_id))
     return customer
+
+
+def final_survivor(customer_id: int) -> int:
+    """The customer at the end of a chain of merges that starts at ``customer_id`` (itself if not merged)."""
+    seen = {customer_id}
+    while (into := Customer.objects.filter(pk=customer_id).values_list("merged_into_id", flat=True).first()):
+        if into in seen:  # cannot happen (merges check it), but never loop
+            break
+        seen.add(into)
+        customer_id = into
+    return customer_id
 
 
 def card(customer: Customer, *, with_history: bool = True) -> Customer:

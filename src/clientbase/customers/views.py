@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from clientbase.access.actor import Actor
 from clientbase.access.models import Team
-from clientbase.core.errors import DomainValidationError, FieldError, NotFound, PermissionDenied
+from clientbase.core.errors import DomainValidationError, FieldError, MergedAway, NotFound, PermissionDenied
 from clientbase.customers import display, selectors, services
 from clientbase.customers.error_text import translate_error
 from clientbase.customers.forms import FALLBACK_SLOTS, ProfileForm
@@ -47,11 +47,18 @@ def _actor(request: HttpRequest, scope: str = "customers:read") -> Actor:
     return staff_actor(request, scope)
 
 
-def _customer(actor: Actor, customer_id: int) -> Customer:
+def _customer(actor: Actor, customer_id: int, *, write: bool = False) -> Customer:
     try:
-        return selectors.access_customer(actor, customer_id)
+        return selectors.access_customer(actor, customer_id, write=write)
     except NotFound:
         raise Http404 from None
+
+
+def _to_survivor(request: HttpRequest, exc: MergedAway) -> HttpResponse:
+    """A change asked of a merged customer: say where it lives on and open that card instead."""
+    for error in exc.errors:
+        messages.error(request, translate_error(error.message))
+    return redirect("customers:card", exc.survivor_id)
 
 
 def _page_number(raw: str | None) -> int:
@@ -153,7 +160,10 @@ def quick_create(request: HttpRequest) -> HttpResponse:
 def add_contact_person(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Link a person, found by phone, email or name, to a company as director, accountant, …"""
     actor = _actor(request, "customers:write")
-    company = _customer(actor, customer_id)
+    try:
+        company = _customer(actor, customer_id, write=True)
+    except MergedAway as exc:
+        return _to_survivor(request, exc)
     query = request.POST.get("person", "").strip()
     people = [c for c in selectors.search(actor, query, limit=5) if c.kind == CustomerKind.PERSON]
     if len(people) != 1:
@@ -224,7 +234,10 @@ def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request, "customers:write")
-    customer = _customer(actor, customer_id)
+    try:
+        customer = _customer(actor, customer_id, write=True)
+    except MergedAway as exc:
+        return _to_survivor(request, exc)
     post = request.POST if request.method == "POST" else None
     form = ProfileForm(post, customer=customer, can_choose_team=actor.sees_all)
     extra = {"customer": customer, "identifiers": list(customer.identifiers.all())}

@@ -54,7 +54,7 @@ def my_tasks(request: HttpRequest, status: str = "open") -> list[Task]:
 @router.post("/engagement/tasks", response={201: TaskOut})
 def create_task(request: HttpRequest, payload: TaskIn) -> Status:
     actor = require(request, "customers:write")
-    customer = access_customer(actor, payload.customer_id)
+    customer = access_customer(actor, payload.customer_id, write=True)
     task = services.create_task(customer, kind=payload.kind, title=payload.title, due_at=payload.due_at,
                                 actor=actor, assignee_id=payload.assignee_id, gift=payload.gift)
     return Status(201, task)

@@ -19,7 +19,8 @@ def _messages_and_tasks(customer: Customer, actor: Actor) -> dict[str, Any] | No
 
 
 def _retention(customer: Customer, actor: Actor) -> dict[str, Any] | None:
-    return retention.card_context(customer)
+    # A merged customer's budget and reasons are the survivor's now (its orders and reasons moved there).
+    return None if customer.merged_into_id is not None else retention.card_context(customer)
 
 
 register_card_section("messages_tasks", _messages_and_tasks, title=_("Messages & tasks"),

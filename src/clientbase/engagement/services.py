@@ -122,7 +122,7 @@ def finish_task(actor: Actor, task_id: int, *, status: str = TaskStatus.DONE) ->
 def send_message(actor: Actor, customer_id: int, *, body: str, subject: str = "", channel: str = "",
                  kind: str = MessageKind.TRANSACTIONAL, idempotency_key: str) -> Message:
     """A message written by staff, queued through the same rules as every other."""
-    customer = access_customer(actor, customer_id)
+    customer = access_customer(actor, customer_id, write=True)
     templating.validate(body, path="body")
     templating.validate(subject, path="subject")
     return outbox.enqueue(customer, idempotency_key=f"manual:{idempotency_key}", kind=kind, body=body,

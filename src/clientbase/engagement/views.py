@@ -61,7 +61,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def churn_reason(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
-        customer = access_customer(_actor(request), customer_id)
+        customer = access_customer(_actor(request), customer_id, write=True)
         services.record_churn_reason(customer, reason=request.POST.get("reason", ""),
                                      comment=request.POST.get("comment", ""), source="manager")
     except NotFound:
@@ -126,7 +126,7 @@ def add_task(request: HttpRequest, customer_id: int) -> HttpResponse:
     """A task by hand from the card; the assignee defaults to the customer's owner."""
     actor = _actor(request)
     try:
-        customer = access_customer(actor, customer_id)
+        customer = access_customer(actor, customer_id, write=True)
         due = datetime.fromisoformat(request.POST.get("due_at", ""))
         if due.tzinfo is None:
             due = due.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))

@@ -74,7 +74,7 @@ def history(request: HttpRequest, customer_id: int, program: str | None = None, 
 
 @router.post("/loyalty/customers/{customer_id}/enroll", response=EnrollOut)
 def enroll(request: HttpRequest, customer_id: int, payload: ProgramIn) -> Any:
-    customer = access_customer(require(request, "customers:write"), customer_id)
+    customer = access_customer(require(request, "customers:write"), customer_id, write=True)
     return gifts.enroll(_program(payload.program), customer.pk)
 
 
@@ -86,7 +86,7 @@ def quote(request: HttpRequest, customer_id: int, payload: QuoteIn) -> Any:
 
 @router.post("/loyalty/customers/{customer_id}/redeem", response=EntryOut)
 def redeem(request: HttpRequest, customer_id: int, payload: RedeemIn) -> Any:
-    customer = access_customer(require(request, "orders:write"), customer_id)
+    customer = access_customer(require(request, "orders:write"), customer_id, write=True)
     return services.redeem(_program(payload.program), customer.pk, payload.points,
                            operation_id=payload.operation_id, basket_amount=payload.amount,
                            order_ref=payload.order_id)
@@ -94,7 +94,7 @@ def redeem(request: HttpRequest, customer_id: int, payload: RedeemIn) -> Any:
 
 @router.post("/loyalty/customers/{customer_id}/earn", response={200: EntryOut, 204: None})
 def earn(request: HttpRequest, customer_id: int, payload: EarnIn) -> Any:
-    customer = access_customer(require(request, "orders:write"), customer_id)
+    customer = access_customer(require(request, "orders:write"), customer_id, write=True)
     basket = Basket(lines=[BasketLine(**line.dict()) for line in payload.lines],
                     paid_with_points=payload.paid_with_points)
     entry = services.earn(_program(payload.program), customer.pk, basket, operation_id=payload.operation_id,
@@ -105,7 +105,7 @@ def earn(request: HttpRequest, customer_id: int, payload: EarnIn) -> Any:
 @router.post("/loyalty/customers/{customer_id}/adjust", response=EntryOut)
 def adjust(request: HttpRequest, customer_id: int, payload: AdjustIn) -> Any:
     actor = require(request, "admin")
-    customer = access_customer(actor, customer_id)
+    customer = access_customer(actor, customer_id, write=True)
     return services.adjust(_program(payload.program), customer.pk, payload.points, reason=payload.reason,
                            staff_id=actor.user_id, operation_id=payload.operation_id)
 
@@ -120,7 +120,7 @@ def customer_coupons(request: HttpRequest, customer_id: int) -> Any:
 def create_coupon(request: HttpRequest, payload: CouponIn) -> Any:
     actor = require(request, "admin")
     if payload.customer_id is not None:
-        access_customer(actor, payload.customer_id)
+        access_customer(actor, payload.customer_id, write=True)
     data = payload.dict()
     slug = data.pop("program")
     program = _program(slug) if slug else None
@@ -129,6 +129,6 @@ def create_coupon(request: HttpRequest, payload: CouponIn) -> Any:
 
 @router.post("/loyalty/coupons/{code}/use", response=CouponOut)
 def use_coupon(request: HttpRequest, code: str, payload: CouponUseIn) -> Any:
-    customer = access_customer(require(request, "orders:write"), payload.customer_id)
+    customer = access_customer(require(request, "orders:write"), payload.customer_id, write=True)
     use = gifts.use_coupon(code, customer.pk, operation_id=payload.operation_id, order_ref=payload.order_id)
     return Coupon.objects.get(pk=use.coupon_id)

@@ -96,7 +96,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status[dict[str, Any
     actor = require(request, "orders:write")
     with transaction.atomic():
         if payload.customer_id is not None:
-            customer = access_customer(actor, payload.customer_id)
+            customer = access_customer(actor, payload.customer_id, write=True)
         elif payload.phone:
             found = services.customer_for_phone(payload.phone, actor=actor, source="api")
             # Another team's customer stays invisible (R9.1): the order is refused, nothing stored.

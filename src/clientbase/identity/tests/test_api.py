@@ -53,3 +53,32 @@ def test_review_queue_shows_a_team_only_cases_between_its_own_customers() -> Non
     assert [case.pk for case in review_queue(manager)] == [ours.pk]
     assert review_queue(Actor(user=None, role="manager", team_id=None)).count() == 0
     assert review_queue(Actor(user=None, role="admin")).count() == 2
+
+
+def test_a_merged_customer_refuses_changes_and_names_its_survivor() -> None:
+    """A tombstone changes only by unmerge: an identifier added to it would file later events under a
+    profile no one sees. Every write entry point answers 409 with the survivor at the end of the chain."""
+    from clientbase.access.actor import SYSTEM
+    from clientbase.identity.merges import merge_customers
+
+    first, middle, last = (make_customer(phone=p) for p in ("+79161234567", "+79031112233", "+79035556677"))
+    merge_customers(middle, last, actor=SYSTEM)
+    merge_customers(first, middle, actor=SYSTEM)
+    token = make_token(role="admin")
+    for method, path, body in [
+        ("patch", f"/customers/{last.pk}", {"city": "Тверь"}),
+        ("post", f"/customers/{last.pk}/identifiers", {"kind": "email", "value": "tomb@example.com"}),
+        ("post", "/engagement/tasks", {"customer_id": last.pk, "kind": "call", "title": "Позвонить",
+                                       "due_at": "2026-12-08T10:00:00+03:00"}),
+        ("post", "/orders", {"customer_id": last.pk, "lines": [{"sku": "латте", "quantity": 1, "price": 25000}]}),
+    ]:
+        status, answer = call(method, path, token, body)
+        assert status == 409, (path, status, answer)
+        assert answer["merged_into"] == first.pk
+        assert answer["errors"][0]["path"] == "customer_id" and f"#{first.pk}" in answer["errors"][0]["message"]
+    last.refresh_from_db()
+    assert last.city == "" and not last.identifiers.exists()
+    status, tomb = call("get", f"/customers/{last.pk}", token)  # reading it still works, and says where it went
+    assert status == 200 and tomb["merged_into"] == middle.pk
+    status, _ = call("patch", f"/customers/{first.pk}", token, {"city": "Тверь"})
+    assert status == 200

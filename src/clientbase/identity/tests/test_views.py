@@ -59,3 +59,20 @@ def test_admin_pages_render() -> None:
     for path in ["identity/junkpattern", "identity/merge", "identity/reviewcase", "identity/consent",
                  "interactions/event", "interactions/channelsecret"]:
         assert client.get(f"/admin/{path}/").status_code == 200, path
+
+
+def test_a_merged_customers_edit_page_opens_the_survivors_card_with_a_note() -> None:
+    survivor, absorbed = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    merge_customers(survivor, absorbed, actor=SYSTEM)
+    admin = client_for("admin")
+    for response in (admin.get(f"/customers/{absorbed.pk}/edit/"),
+                     admin.post(f"/customers/{absorbed.pk}/edit/", {"city": "Тверь"})):
+        assert response.status_code == 302 and response["Location"] == f"/customers/{survivor.pk}/"
+    page = admin.get(f"/customers/{survivor.pk}/").content.decode()
+    assert f"Customer #{absorbed.pk} was merged into #{survivor.pk}" in page
+    absorbed.refresh_from_db()
+    assert absorbed.city == ""
+    card = admin.get(f"/customers/{absorbed.pk}/").content.decode()
+    assert f"/customers/{absorbed.pk}/tasks/" not in card and f"/customers/{absorbed.pk}/churn-reason/" not in card
+    assert admin.post(f"/engagement/customers/{absorbed.pk}/tasks/", {"kind": "call", "title": "x",
+                                                                    "due_at": "2026-12-08T10:00"}).status_code == 400
