@@ -19,7 +19,7 @@ from clientbase.customers.models import Customer, ProfileChange, Tag
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.locks import lock_identity
 from clientbase.identity.merges import CONSENT, EVENT, IDENTIFIER, _model, notify_participants
-from clientbase.identity.models import Consent, Identifier, Merge
+from clientbase.identity.models import Consent, Identifier, Merge, ReviewCase, ReviewStatus
 from clientbase.identity.participants import participants
 
 
@@ -93,7 +93,10 @@ def _send_back(label: str, ids: list[int], merge: Merge) -> None:
 
 @transaction.atomic
 def unmerge(merge: Merge, *, actor: Actor) -> Merge:
-    """Undo ``merge``; refuses when it is already undone or its survivor was merged on since."""
+    """Undo ``merge``; refuses when it is already undone or its survivor was merged on since.
+
+    The pair is then kept apart (a decided review case): undoing a merge says they are two people, so no
+    later event merges them again, whatever it carries. A person can still merge them by hand."""
     lock_identity()
     merge.refresh_from_db()
     survivor = Customer.objects.get(pk=merge.survivor_id)
@@ -123,5 +126,10 @@ def unmerge(merge: Merge, *, actor: Actor) -> Merge:
     merge.unmerged_at = now()
     merge.unmerged_by_id = actor.user_id
     merge.save(update_fields=["unmerged_at", "unmerged_by"])
+    first, second = sorted((survivor.pk, absorbed.pk))
+    ReviewCase.objects.create(customer_a_id=first, customer_b_id=second, status=ReviewStatus.KEPT_APART,
+                              reason=f"Merge #{merge.pk} undone", evidence={"merge": merge.pk},
+                              created_at=merge.unmerged_at, resolved_at=merge.unmerged_at,
+                              resolved_by_id=actor.user_id)
     notify_participants([survivor.pk, absorbed.pk])
     return merge

@@ -34,6 +34,8 @@ class Plan:
     merges: list[tuple[int, int, int]] = field(default_factory=list)  # (survivor, absorbed, event) real ids
     reviews: list[tuple[int, int, frozenset[str], int]] = field(default_factory=list)  # refs, kinds, event
     capped: list[tuple[int, str]] = field(default_factory=list)  # (event index, key) not attached: cap
+    # (event index, a, b): stored customers the event links that a person keeps apart, or has yet to decide on
+    kept_apart: list[tuple[int, int, int]] = field(default_factory=list)
     new_refs: list[int] = field(default_factory=list)
     parent: dict[int, int] = field(default_factory=dict)
 
@@ -66,10 +68,16 @@ def resolve(events: list[ParsedEvent], known: KnownState, guards: Guards) -> Pla
         else:
             target = refs[0]
             for other in refs[1:]:
+                pair = frozenset((target, other))
+                if pair in known.reviewed_pairs:
+                    # A person kept them apart (in the queue, or by undoing their merge) or has yet to
+                    # decide: no event merges them, whatever it carries.
+                    plan.kept_apart.append((event.index, target, other))
+                    continue
                 kinds = verified_conflict(verified[target], verified[other], guards.single_valued)
                 if kinds:
-                    if frozenset((target, other)) not in reviewed:
-                        reviewed.add(frozenset((target, other)))
+                    if pair not in reviewed:
+                        reviewed.add(pair)
                         plan.reviews.append((target, other, frozenset(kinds), event.index))
                     continue
                 plan.parent[other] = target

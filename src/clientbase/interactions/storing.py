@@ -296,6 +296,8 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
     _open_reviews(plan, {r: real(r) for pair in plan.reviews for r in pair[:2]}, by_index, results)
     for index, key in plan.capped:
         results[index].notes.append(f"{key} not attached: the customer has reached the cap for its kind.")
+    for index, a, b in plan.kept_apart:
+        results[index].notes.append(f"Customers #{a} and #{b} not merged: they are kept apart, or wait in the review queue.")
     for event, customer_id in zip(events, customer_ids, strict=True):
         results[event.index].customer_id = customer_id
         for junk in event.junk:

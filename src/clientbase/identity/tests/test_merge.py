@@ -198,3 +198,26 @@ def test_a_participant_without_a_probe_keeps_its_shared_callback_called(monkeypa
     customer = make_customer(phone="+79161234567")
     merges.notify_participants([customer.pk])
     assert called == [[customer.pk]]
+
+
+def test_an_undone_merge_stays_undone_when_an_event_links_the_pair_again() -> None:
+    """Unmerging says they are two people: an event carrying both their identifiers attaches to one of
+    them and says why it merged nothing, in bulk and alone; a person can still merge them by hand."""
+    from clientbase.identity.models import ReviewCase, ReviewStatus
+
+    older = make_customer(phone="+79161234567")
+    newer = make_customer(phone=None, identifiers=[{"kind": "email", "value": "anna@example.com"}])
+    merge = merge_customers(older, newer, actor=SYSTEM)
+    unmerge(merge, actor=SYSTEM)
+    case = ReviewCase.objects.get()
+    assert (case.customer_a_id, case.customer_b_id, case.status) == (older.pk, newer.pk, ReviewStatus.KEPT_APART)
+    report = ingest(make_event(identifiers={"phone": "+79161234567", "email": "anna@example.com"}, id="bulk"),
+                    make_event(identifiers={"phone": "8 916 123-45-67"}, id="other"))
+    alone = ingest(make_event(identifiers={"email": "anna@example.com", "phone": "+79161234567"}, id="alone"))
+    for result in (report.results[0], alone.results[0]):
+        assert result.status == "created" and not result.merges
+        assert f"Customers #{older.pk} and #{newer.pk} not merged" in " ".join(result.notes)
+    assert Customer.objects.filter(merged_into__isnull=False).count() == 0
+    assert Merge.objects.filter(unmerged_at__isnull=True).count() == 0
+    again = merge_customers(older, newer, actor=SYSTEM)  # by hand: a person decides
+    assert again.absorbed_id == newer.pk
