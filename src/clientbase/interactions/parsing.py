@@ -213,6 +213,24 @@ def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
     return dict(raw)
 
 
+_DIRECTIONS = ("inbound", "outbound")
+
+
+def _dialog_data(errors: list[FieldError], event_type: str, data: dict[str, Any]) -> None:
+    """A ``message`` or ``call`` (the card's dialog timeline): ``direction`` inbound or outbound (inbound when
+    left out), ``text`` a text, ``thread`` a text or number, a call's ``duration_seconds`` a whole number of seconds."""
+    direction = data.get("direction")
+    if direction is not None and direction not in _DIRECTIONS:
+        errors.append(FieldError("data.direction", "Must be inbound or outbound."))
+    if data.get("text") is not None and type(data["text"]) is not str:
+        errors.append(FieldError("data.text", "Must be text."))
+    if data.get("thread") is not None and type(data["thread"]) not in (str, int):  # a channel's own id
+        errors.append(FieldError("data.thread", "Must be text or a number."))
+    duration = data.get("duration_seconds")
+    if duration is not None and (type(duration) is not int or duration < 0):
+        errors.append(FieldError("data.duration_seconds", "Must be a whole number of seconds, 0 or more."))
+
+
 def _moment(value: Any) -> dt.datetime | None:
     """An ISO 8601 date and time, or None: also for one that looks right but cannot be (month 13), which
     ``parse_datetime`` raises for."""
@@ -242,6 +260,8 @@ def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEven
         errors.append(FieldError("data", "Must be an object."))
     elif data and (where := _unstorable_at(data, "data")) is not None:
         errors.append(FieldError(where, UNSTORABLE))
+    elif event_type in ("message", "call"):
+        _dialog_data(errors, event_type, data)
     event = ParsedEvent(index, source, external_id, event_type, str(channel), occurred_at or dt.datetime.min,
                         [], _traits(errors, raw.get("traits")), _consent(errors, raw.get("consent")),
                         data if isinstance(data, dict) else {})

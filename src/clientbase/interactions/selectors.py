@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from clientbase.customers.models import Customer
-from clientbase.interactions.models import Event
+from clientbase.interactions.models import Event, EventChannel
 
 DIALOG_TYPES = ("message", "call")
 
@@ -23,6 +23,11 @@ class TimelineItem:
     thread: str
     duration_seconds: int | None
     data: dict[str, Any]
+
+    @property
+    def channel_label(self) -> str:
+        """The channel's name in the user's language (a stored code the choices no longer name, as it is)."""
+        return str(EventChannel(self.channel).label) if self.channel in EventChannel.values else self.channel
 
 
 def customer_events(customer: Customer, *, types: tuple[str, ...] | None = None) -> QuerySet[Event]:

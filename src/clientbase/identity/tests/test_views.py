@@ -35,12 +35,14 @@ def test_review_page_lists_and_resolves_for_marketers_only() -> None:
 
 def test_card_shows_merge_history_timeline_and_unmerge_for_admin() -> None:
     survivor, absorbed = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
-    ingest(make_event(type="message", channel="viber", identifiers={"phone": "+79031112233"},
-                      data={"direction": "inbound", "text": "Где мой заказ?"}))
+    ingest(make_event(type="message", channel="site_chat", identifiers={"phone": "+79031112233"},
+                      data={"direction": "inbound", "text": "Где мой заказ?", "thread": "chat-17"}))
     merge = merge_customers(survivor, absorbed, actor=SYSTEM)
     admin = client_for("admin")
     html = admin.get(f"/customers/{survivor.pk}/").content.decode()
     assert "Где мой заказ?" in html and f"/identity/merges/{merge.pk}/unmerge/" in html
+    # The channel by its name and who wrote, not the stored codes and the channel's own thread id.
+    assert "Site chat" in html and "They wrote" in html and "site_chat" not in html and "chat-17" not in html
     marketer_html = client_for("marketer").get(f"/customers/{survivor.pk}/").content.decode()
     assert f"/identity/merges/{merge.pk}/unmerge/" not in marketer_html
     assert client_for("marketer").post(f"/identity/merges/{merge.pk}/unmerge/").status_code == 403

@@ -131,3 +131,17 @@ def test_a_lone_resent_event_outside_a_transaction_is_a_duplicate_that_stores_no
     assert Event.objects.count() == 1
     assert (Customer.objects.count(), ProfileChange.objects.count()) == (customers, changes)
     assert not Identifier.objects.filter(kind="email").exists()
+
+
+def test_a_message_or_call_with_a_direction_or_duration_the_timeline_cannot_show_is_rejected() -> None:
+    report = ingest(
+        make_event(id="ok", type="message", channel="viber", data={"direction": "outbound", "text": "Ждём вас",
+                                                                    "thread": 9}),
+        make_event(id="side", type="message", channel="viber", data={"direction": "sideways", "text": "?"}),
+        make_event(id="num", type="message", channel="viber", data={"text": 42}),
+        make_event(id="long", type="call", channel="phone", data={"direction": "inbound", "duration_seconds": -5}),
+        make_event(id="other", type="visit", channel="web", data={"direction": "sideways"}))  # not a dialog
+    assert [(r.status, [e.path for e in r.errors]) for r in report.results] == [
+        ("created", []), ("rejected", ["data.direction"]), ("rejected", ["data.text"]),
+        ("rejected", ["data.duration_seconds"]), ("created", [])]
+    assert set(Event.objects.values_list("external_id", flat=True)) == {"ok", "other"}
