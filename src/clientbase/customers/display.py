@@ -30,6 +30,19 @@ def channel_label(channel: str) -> str:
     return _choice_label(Channel, channel)
 
 
+def source_text(source: str, field: str, old_value: Any) -> str:
+    """A history row's source as it reads. A merge writes a row for every value it settled: one that
+    filled an empty field from the merged profile, and one for each value of the merged profile that
+    lost to this one's (old = the losing value). Shown bare ("merge:12"), the second looked like a
+    rename ("Павлов → Волкова")."""
+    kind, _sep, ref = source.partition(":")
+    if kind != "merge" or not ref.isdigit() or field in SPECIAL_FIELDS or field == "tags":
+        return source or "—"
+    if old_value in (None, "", [], {}):
+        return _("merge #%(id)s: taken from the merged profile") % {"id": ref}
+    return _("merge #%(id)s: the merged profile's value (was) lost to this one's") % {"id": ref}
+
+
 def age(birth_date: dt.date | None, today: dt.date) -> int | None:
     if birth_date is None:
         return None

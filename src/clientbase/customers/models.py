@@ -118,10 +118,19 @@ class Customer(models.Model):
 
     @property
     def display_name(self) -> str:
+        return self.name or f"#{self.pk}"
+
+    @property
+    def name(self) -> str:
+        """The legal name of a company, "last first middle" of a person; empty when none is known yet."""
         if self.kind == CustomerKind.COMPANY:
-            return self.legal_name or f"#{self.pk}"
-        name = " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
-        return name or f"#{self.pk}"
+            return self.legal_name
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def numbered_name(self) -> str:
+        """"#12 Петрова Анна", or "#12" alone: where a number and a name are shown together."""
+        return f"#{self.pk} {self.name}" if self.name else f"#{self.pk}"
 
 
 class ContactRole(models.TextChoices):

@@ -100,7 +100,8 @@ def history(request: HttpRequest, customer_id: int) -> HttpResponse:
     labels = dict(CustomFieldDefinition.objects.values_list("key", "label"))
     rows = [{"change": c, "label": display.field_label(c.field, labels),
              "old": display.change_text(c.field, c.old_value, labels),
-             "new": display.change_text(c.field, c.new_value, labels), "channel": display.channel_label(c.channel)}
+             "new": display.change_text(c.field, c.new_value, labels), "channel": display.channel_label(c.channel),
+             "source": display.source_text(c.source, c.field, c.old_value)}
             for c in page.object_list]
     return render(request, "customers/_history.html", {"customer": customer, "page": page, "rows": rows})
 

@@ -10,6 +10,7 @@ from clientbase.api import require
 from clientbase.core.errors import NotFound, PermissionDenied
 from clientbase.customers.selectors import access_customer
 from clientbase.identity import selectors
+from clientbase.identity.consents import current_rows
 from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import Merge, ReviewCase
 from clientbase.identity.reviews import resolve_review
@@ -45,6 +46,13 @@ class ReviewOut(Schema):
     merge_id: int | None
 
 
+class ConsentOut(Schema):
+    channel: str
+    status: str
+    at: datetime
+    source: str
+
+
 class ResolveIn(Schema):
     action: str
 
@@ -56,6 +64,13 @@ def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> Status[Me
     survivor = access_customer(actor, customer_id)
     absorbed = access_customer(actor, payload.absorbed_id)
     return Status(201, merge_customers(survivor, absorbed, actor=actor, reason=payload.reason or "manual"))
+
+
+@router.get("/customers/{customer_id}/consents", response=list[ConsentOut],
+            summary="The current consent choice per channel (granted, denied, unsubscribed) and where it came from")
+def consents(request: HttpRequest, customer_id: int) -> list[Any]:
+    customer = access_customer(require(request, "customers:read"), customer_id)
+    return list(current_rows(customer.pk).values())
 
 
 @router.get("/customers/{customer_id}/merges", response=list[MergeOut], summary="Merge history of a customer")

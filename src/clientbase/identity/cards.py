@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Customer
+from clientbase.identity.consents import current_rows
 from clientbase.identity.selectors import merge_history
+from clientbase.interactions.models import EventChannel
 from clientbase.web.cards import register_card_section
 
 
@@ -17,5 +19,13 @@ def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     return {"merges": merges, "can_unmerge": actor.has_scope("admin")}
 
 
+def _consents(customer: Customer, actor: Actor) -> dict[str, Any] | None:
+    """The current choice per channel: what a message to this customer is checked against."""
+    labels = dict(EventChannel.choices)
+    return {"consents": [{"channel": labels.get(channel, channel), "row": row}
+                         for channel, row in current_rows(customer.pk).items()]}
+
+
+register_card_section("consents", _consents, title=_("Consent"), template="identity/card_consents.html", order=420)
 register_card_section("merge_history", _merges, title=_("Merge history"), template="identity/card_merges.html",
                       order=850)

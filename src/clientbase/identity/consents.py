@@ -18,15 +18,20 @@ def stricter(a: str | None, b: str | None) -> str | None:
     return a if CONSENT_STRICTNESS[ConsentStatus(a)] >= CONSENT_STRICTNESS[ConsentStatus(b)] else b
 
 
-def current_consents(customer_id: int, *, channels: Iterable[str] | None = None) -> dict[str, str]:
-    """{channel: status} from the latest row per channel."""
+def current_rows(customer_id: int, *, channels: Iterable[str] | None = None) -> dict[str, Consent]:
+    """{channel: the latest row} (latest by time, then by id), in channel order."""
     queryset = Consent.objects.filter(customer_id=customer_id)
     if channels is not None:
         queryset = queryset.filter(channel__in=list(channels))
-    result: dict[str, str] = {}
-    for channel, status in queryset.order_by("at", "pk").values_list("channel", "status"):
-        result[channel] = status
-    return result
+    latest: dict[str, Consent] = {}
+    for row in queryset.order_by("at", "pk"):
+        latest[row.channel] = row
+    return dict(sorted(latest.items()))
+
+
+def current_consents(customer_id: int, *, channels: Iterable[str] | None = None) -> dict[str, str]:
+    """{channel: status} from the latest row per channel."""
+    return {channel: row.status for channel, row in current_rows(customer_id, channels=channels).items()}
 
 
 def set_consent(customer: Customer, channel: str, status: str, *, source: str = "",

@@ -82,3 +82,27 @@ def test_a_merged_customer_refuses_changes_and_names_its_survivor() -> None:
     assert status == 200 and tomb["merged_into"] == middle.pk
     status, _ = call("patch", f"/customers/{first.pk}", token, {"city": "Тверь"})
     assert status == 200
+
+
+def test_the_current_consent_per_channel_is_shown_on_the_card_and_in_the_api() -> None:
+    from django.test import Client
+
+    from clientbase.access.tests.builders import make_user
+    from clientbase.identity.consents import set_consent
+
+    customer = make_customer(phone="+79161234567")
+    set_consent(customer, "email", "granted", source="form")
+    set_consent(customer, "email", "unsubscribed", source="link")
+    set_consent(customer, "sms", "denied")
+    status, body = call("get", f"/customers/{customer.pk}/consents", make_token(role="marketer"))
+    assert status == 200
+    assert [(c["channel"], c["status"], c["source"]) for c in body] == [("email", "unsubscribed", "link"),
+                                                                      ("sms", "denied", "")]
+    client = Client()
+    client.force_login(make_user(role="marketer"))  # type: ignore[arg-type]
+    html = client.get(f"/customers/{customer.pk}/").content.decode()
+    section = html[html.index('id="section-consents"'):]
+    assert "Unsubscribed" in section and "Denied" in section and "Email" in section and "link" in section
+    nobody = make_customer(phone="+79031112233")
+    html = client.get(f"/customers/{nobody.pk}/").content.decode()
+    assert "No choice recorded on any channel." in html

@@ -78,3 +78,24 @@ def test_a_merged_customers_edit_page_opens_the_survivors_card_with_a_note() -> 
     assert f"/customers/{absorbed.pk}/tasks/" not in card and f"/customers/{absorbed.pk}/churn-reason/" not in card
     assert admin.post(f"/engagement/customers/{absorbed.pk}/tasks/", {"kind": "call", "title": "x",
                                                                     "due_at": "2026-12-08T10:00"}).status_code == 400
+
+
+def test_a_nameless_customer_is_named_by_its_number_once() -> None:
+    survivor = make_customer(phone="+79161234567", first_name="Анна", last_name="Петрова")
+    nameless = make_customer(phone="+79031112233", first_name="", last_name="")
+    merge_customers(survivor, nameless, actor=SYSTEM)
+    admin = client_for("admin")
+    html = admin.get(f"/customers/{survivor.pk}/").content.decode()
+    assert f"#{nameless.pk}</a>" in html and f"#{nameless.pk} #{nameless.pk}" not in html
+    html = admin.get(f"/customers/{nameless.pk}/").content.decode()
+    assert f"#{survivor.pk} Петрова Анна</a>" in html
+    assert f"#{nameless.pk} <span" not in html  # the heading: "Customer card #N", not "#N Customer card #N"
+
+
+def test_history_says_which_merge_rows_kept_this_profiles_value_and_which_filled_a_field() -> None:
+    survivor = make_customer(phone="+79161234567", first_name="Анна", last_name="Волкова")
+    absorbed = make_customer(phone="+79031112233", first_name="Анна", last_name="Павлова", city="Тверь")
+    merge = merge_customers(survivor, absorbed, actor=SYSTEM)
+    html = client_for("admin").get(f"/customers/{survivor.pk}/history/").content.decode()
+    assert f"merge #{merge.pk}: the merged profile&#x27;s value (was) lost to this one&#x27;s" in html  # last name
+    assert f"merge #{merge.pk}: taken from the merged profile" in html  # the city the survivor lacked
