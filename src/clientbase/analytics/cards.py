@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from clientbase.analytics import rules
 from clientbase.analytics.scores import CustomerScore, RFMSegment
 from clientbase.analytics.services import local_today
+from clientbase.identity.models import Merge
 from clientbase.web.cards import register_card_section
 
 if TYPE_CHECKING:
@@ -34,8 +35,12 @@ def outlook(customer: "Customer", actor: "Actor") -> dict[str, Any] | None:
         next_visit = rules.in_about(days) if days >= 0 else str(_("overdue"))
     why = rules.why(visits=score.frequency + 1, days_since_last=score.age - score.recency + since_scored,
                     typical_gap=score.typical_gap, probability_alive=score.probability_alive)
+    # Scores come from the scoring run; a merge since then brought orders the score has not seen.
+    merged_since = Merge.objects.filter(survivor_id=customer.pk, at__gt=score.computed_at,
+                                        unmerged_at__isnull=True).order_by("at").first()
     return {"score": score, "clv_roubles": round(score.clv / 100), "alive_percent": round(100 * score.probability_alive),
-            "next_visit": next_visit, "segment_label": RFMSegment(score.segment).label, "why": why}
+            "next_visit": next_visit, "segment_label": RFMSegment(score.segment).label, "why": why,
+            "merged_since": merged_since}
 
 
 register_card_section("analytics", outlook, title=_("Outlook"), template="analytics/card_outlook.html", order=350)

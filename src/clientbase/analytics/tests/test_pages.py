@@ -39,3 +39,18 @@ def test_card_shows_the_outlook_with_next_visit_and_segment() -> None:
     page = client.get(f"/customers/{people[0].pk}/").content.decode()
     assert "Outlook" in page and "Probability active" in page and "Why:" in page
     assert "likely still active" in page
+
+
+def test_a_merge_after_the_scoring_run_is_named_on_the_survivors_outlook_and_the_absorbed_has_none() -> None:
+    from clientbase.access.actor import SYSTEM
+    from clientbase.identity.merges import merge_customers
+
+    people = make_business(customers=8)
+    run_scoring(as_of=dt.date(2026, 2, 5), settings=ScoringSettings(compare_pareto=False))
+    merge = merge_customers(people[0], people[1], actor=SYSTEM)
+    client = Client()
+    client.force_login(make_user(role="admin"))
+    page = client.get(f"/customers/{people[0].pk}/").content.decode()
+    assert f"before merge #{merge.pk}: the orders it brought count from the next scoring run" in page
+    absorbed = client.get(f"/customers/{people[1].pk}/").content.decode()
+    assert "Probability active" not in absorbed  # its orders are the survivor's; its old score describes no one
