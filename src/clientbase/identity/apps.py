@@ -6,6 +6,7 @@ class IdentityConfig(AppConfig):
     label = "identity"
 
     def ready(self) -> None:
+        from clientbase.identity import handlers  # noqa: F401  (registers the card_replaced handler)
         from clientbase.identity.participants import Participant, register
 
         # The profile's own per-customer rows move with a merge like any other domain's.

@@ -145,3 +145,19 @@ def test_a_message_or_call_with_a_direction_or_duration_the_timeline_cannot_show
         ("created", []), ("rejected", ["data.direction"]), ("rejected", ["data.text"]),
         ("rejected", ["data.duration_seconds"]), ("created", [])]
     assert set(Event.objects.values_list("external_id", flat=True)) == {"ok", "other"}
+
+
+def test_a_replaced_card_stops_identifying_the_customer() -> None:
+    ivan = make_customer(phone="+79161234567", identifiers=[{"kind": "card", "value": "OLD7777", "verified": True}])
+    make_customer(phone="+79031112233", identifiers=[{"kind": "card", "value": "OTHER1"}])
+    report = ingest(make_event(id="new", type="card_replaced", channel="pos",
+                               identifiers={"phone": "+79161234567", "card": "NEW8888"}, data={"replaces": "old7777"}),
+                    make_event(id="theft", type="card_replaced", channel="pos",
+                               identifiers={"phone": "+79161234567"}, data={"replaces": "OTHER1"}))
+    assert [(r.status, r.customer_id) for r in report.results[:1]] == [("created", ivan.pk)]
+    assert report.results[1].status == "rejected" and report.results[1].errors[0].path == "data.replaces"
+    assert set(ivan.identifiers.filter(kind="card").values_list("value", flat=True)) == {"NEW8888"}
+    removal = ProfileChange.objects.get(customer=ivan, field="identifiers.card", source="event:test/new")
+    assert removal.old_value == "OLD7777" and removal.new_value is None
+    found = ingest(make_event(id="found", identifiers={"card": "OLD7777"}))  # the lost card turns up
+    assert found.results[0].customer_id not in (ivan.pk, None)
