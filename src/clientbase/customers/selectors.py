@@ -94,7 +94,7 @@ def lookup(actor: Actor, kind: str, raw: str) -> Customer:
 def search(actor: Actor, query: str, *, limit: int = 20, within: QuerySet[Customer] | None = None) -> list[Customer]:
     """Customers whose identifier equals ``query`` or whose name resembles it, best first.
 
-    A query that parses as a phone or an email is looked up exactly. Otherwise names are
+    A query that parses as a phone, an email, a card or a messenger handle is looked up exactly. Otherwise names are
     matched typo-tolerantly: candidates share a three-letter piece with the longest query
     word (a substring filter in SQL), then rapidfuzz ranks them.
     """
@@ -142,9 +142,12 @@ def _word_scores(words: list[str], candidates: dict[int, str]) -> dict[int, floa
 
 
 def _identifier_matches(base: QuerySet[Customer], query: str) -> list[Customer]:
+    from clientbase.identity.rules import HANDLE_KINDS
     from clientbase.identity.services import normalize
 
-    kinds = ["email"] if "@" in query else ["phone", "card"]
+    # An "@" inside is an email; a leading one (or none) may be a messenger or social handle
+    # ("@anna.coffee", "t.me/anna"), as well as a phone or a card number.
+    kinds = ["email"] if "@" in query[1:] else ["phone", "card", *sorted(HANDLE_KINDS)]
     values: list[tuple[str, str]] = []
     for kind in kinds:
         try:

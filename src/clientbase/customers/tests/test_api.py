@@ -166,6 +166,19 @@ def test_search_by_name_tolerates_typos_and_finds_identifiers() -> None:
     assert call("get", "/customers/search?q=Зеленский", token)[1] == []
 
 
+def test_search_finds_a_messenger_or_social_handle_in_any_spelling() -> None:
+    from urllib.parse import quote
+
+    token = make_token()
+    anna = make_customer(phone="+79163334455", first_name="Анна",
+                         identifiers=[{"kind": "instagram", "value": "anna.coffee.lover"},
+                                      {"kind": "telegram", "value": "@Zhanna_F"}])
+    for query in ["anna.coffee.lover", "@anna.coffee.lover", "https://instagram.com/anna.coffee.lover/",
+                  "@zhanna_f", "t.me/Zhanna_F"]:
+        status, results = call("get", f"/customers/search?q={quote(query)}", token)
+        assert status == 200 and [r["id"] for r in results] == [anna.pk], query
+
+
 def test_custom_fields_from_the_api() -> None:
     admin = make_token()
     status, field = call("post", "/custom-fields", admin, {"key": "shirt", "label": "Размер футболки",
