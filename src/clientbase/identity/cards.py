@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Customer
 from clientbase.identity.consents import current_rows
+from clientbase.identity.reviews import REVIEWERS
 from clientbase.identity.selectors import merge_history
 from clientbase.interactions.models import EventChannel
 from clientbase.web.cards import register_card_section
@@ -14,9 +15,11 @@ from clientbase.web.cards import register_card_section
 
 def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     merges = list(merge_history(customer)[:50])
-    if not merges and customer.merged_into_id is None:
+    # Merging by hand (identity.views.merge_into): those who decide merges, on a customer not merged away.
+    can_merge = actor.role in REVIEWERS and customer.merged_into_id is None
+    if not merges and customer.merged_into_id is None and not can_merge:
         return None
-    return {"merges": merges, "can_unmerge": actor.has_scope("admin")}
+    return {"merges": merges, "can_unmerge": actor.has_scope("admin"), "can_merge": can_merge}
 
 
 def _consents(customer: Customer, actor: Actor) -> dict[str, Any] | None:

@@ -11,6 +11,8 @@ from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import ReviewCase, ReviewStatus
 
 ACTIONS = ("merge", "keep_apart")
+# The roles that decide merges on the pages: the review queue and a merge by hand from the card.
+REVIEWERS = frozenset({"admin", "marketer"})
 
 
 @transaction.atomic

@@ -99,3 +99,32 @@ def test_history_says_which_merge_rows_kept_this_profiles_value_and_which_filled
     html = client_for("admin").get(f"/customers/{survivor.pk}/history/").content.decode()
     assert f"merge #{merge.pk}: the merged profile&#x27;s value (was) lost to this one&#x27;s" in html  # last name
     assert f"merge #{merge.pk}: taken from the merged profile" in html  # the city the survivor lacked
+
+
+def test_merge_by_hand_from_the_card_shows_both_then_merges() -> None:
+    anna = make_customer(phone="+79161234567", first_name="Анна", last_name="Петрова")
+    dup = make_customer(phone="+79031112233", first_name="Аня", last_name="Петрова",
+                        identifiers=[{"kind": "email", "value": "anya@example.com"}])
+    marketer = client_for("marketer")
+    card = marketer.get(f"/customers/{anna.pk}/").content.decode()
+    assert f"/identity/customers/{anna.pk}/merge/" in card
+    assert f"/identity/customers/{anna.pk}/merge/" not in client_for("manager").get(
+        f"/customers/{anna.pk}/").content.decode()
+    for other in (f"#{dup.pk}", "8 903 111-22-33", "ANYA@example.com"):
+        page = marketer.get(f"/identity/customers/{anna.pk}/merge/", {"other": other})
+        assert page.status_code == 200, other
+        html = page.content.decode()
+        assert "anya@example.com" in html and f'name="absorbed_id" value="{dup.pk}"' in html
+    assert not Merge.objects.exists()  # looking is not merging
+    response = marketer.post(f"/identity/customers/{anna.pk}/merge/", {"absorbed_id": dup.pk})
+    assert response.status_code == 302 and response["Location"] == f"/customers/{anna.pk}/"
+    dup.refresh_from_db()
+    assert dup.merged_into_id == anna.pk and Merge.objects.get().reason == "manual (web)"
+    # Nobody, itself, or a merged customer: back to the card with a note, nothing merged.
+    for other in ("Зеленский", f"#{anna.pk}", f"#{dup.pk}"):
+        response = marketer.get(f"/identity/customers/{anna.pk}/merge/", {"other": other})
+        assert response.status_code == 302, other
+    assert marketer.post(f"/identity/customers/{anna.pk}/merge/", {"absorbed_id": dup.pk}).status_code == 302
+    assert Merge.objects.count() == 1
+    assert client_for("manager").post(f"/identity/customers/{anna.pk}/merge/",
+                                      {"absorbed_id": dup.pk}).status_code == 403
