@@ -3,7 +3,8 @@
 Everything goes through ``ingest_events`` like real traffic: messages and calls for the dialog
 timeline, then the four classic duplicates — an Instagram writer who later gives a phone in site chat,
 an email typo, a family sharing one phone (two loyalty cards: a review case), a lost and replaced
-card — and one wrong manual merge that staff undid.
+card (the old one taken off the profile) — and one wrong manual merge that staff undid (so the pair
+is kept apart).
 """
 
 import datetime as dt
@@ -78,7 +79,8 @@ def _duplicates(people: list[Customer], at: dt.datetime) -> int:
                "visit"),
         _event("story", 7, at + day, "pos", {"phone": _phone(family_a), "card": {"value": "FAM0002",
                                                                                    "verified": True}}, "visit"),
-        # A card lost and replaced: the new card arrives with the phone and joins the same profile.
+        # A card lost and replaced: the new card arrives with the phone and joins the same profile; the old
+        # card is taken off it (identity.handlers), so whoever finds it cannot reach Ivan's points.
         _event("story", 8, at, "pos", {"phone": _phone(ivan), "card": {"value": "OLD7777", "verified": True}},
                "visit"),
         _event("story", 9, at + 3 * day, "pos", {"phone": _phone(ivan), "card": "NEW8888"}, "card_replaced",
@@ -99,4 +101,5 @@ def run(ctx: DemoContext) -> dict[str, int]:
     # A hasty manual merge of two namesakes, undone by staff: the history shows both steps.
     wrong = merge_customers(people[5], people[6], actor=SYSTEM, reason="demo: namesakes merged by mistake")
     unmerge(wrong, actor=SYSTEM)
-    return {"interactions.Event": messages + 9, "identity.Merge": merges + 1, "identity.ReviewCase": 1}
+    # Review cases: the family's open one, and the namesakes kept apart by their unmerge.
+    return {"interactions.Event": messages + 9, "identity.Merge": merges + 1, "identity.ReviewCase": 2}
