@@ -58,6 +58,11 @@ PATTERNS: list[tuple[re.Pattern[str], Promise]] = [(re.compile(rf"^{regex}$", re
     (rf"A custom field {_VALUE} already exists\.", gettext_lazy("A custom field %(value)s already exists.")),
     (r"Customer #(?P<id>\d+) was merged into #(?P<survivor>\d+): make the change on #(?P=survivor)\.",
      gettext_lazy("Customer #%(id)s was merged into #%(survivor)s: make the change on #%(survivor)s.")),
+    (r"Customer #(?P<id>\d+) was merged into #(?P<into>\d+) since; undo that first\.",
+     gettext_lazy("Customer #%(id)s was merged into #%(into)s since; undo that first.")),
+    (r"Merge #(?P<id>\d+) was already undone\.", gettext_lazy("Merge #%(id)s was already undone.")),
+    (r"Customer #(?P<id>\d+) was already merged into #(?P<into>\d+)\.",
+     gettext_lazy("Customer #%(id)s was already merged into #%(into)s.")),
     (r"This field applies to (?P<kind>\w+) profiles only\.",
      gettext_lazy("This field applies to %(kind)s profiles only.")),
 ]]

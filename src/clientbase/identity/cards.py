@@ -5,11 +5,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from clientbase.access.actor import Actor
-from clientbase.customers.models import Customer
+from clientbase.customers.models import Channel, Customer
 from clientbase.identity.consents import current_rows
 from clientbase.identity.reviews import REVIEWERS
 from clientbase.identity.selectors import merge_history
-from clientbase.interactions.models import EventChannel
 from clientbase.web.cards import register_card_section
 
 
@@ -24,7 +23,7 @@ def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
 
 def _consents(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     """The current choice per channel: what a message to this customer is checked against."""
-    labels = dict(EventChannel.choices)
+    labels = dict(Channel.choices)
     return {"consents": [{"channel": labels.get(channel, channel), "row": row}
                          for channel, row in current_rows(customer.pk).items()]}
 

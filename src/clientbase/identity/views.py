@@ -61,7 +61,8 @@ def resolve(request: HttpRequest, review_id: int) -> HttpResponse:
     except NotFound:
         return HttpResponse(status=404)
     except DomainValidationError as exc:
-        messages.error(request, str(exc))
+        for error in exc.errors:
+            messages.error(request, translate_error(error.message))
     return redirect("identity:reviews")
 
 
@@ -83,7 +84,8 @@ def undo_merge(request: HttpRequest, merge_id: int) -> HttpResponse:
     except PermissionDenied as exc:
         raise django_exceptions.PermissionDenied(str(exc)) from None
     except DomainValidationError as exc:
-        messages.error(request, str(exc))
+        for error in exc.errors:
+            messages.error(request, translate_error(error.message))
     return redirect("customers:card", record.survivor_id)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from clientbase.core.errors import DomainValidationError, FieldError
+from clientbase.customers.models import Channel
 from clientbase.customers.rules import BUILTIN_FIELDS
 from clientbase.identity import rules as identity_rules
 from clientbase.identity.guards import Guards
@@ -21,6 +22,7 @@ _TRAIT_EXCLUDED = {"kind"}
 _KINDS = frozenset(IdentifierKind.values)
 _CHANNELS = frozenset(EventChannel.values)
 _CONSENT_STATUSES = frozenset(ConsentStatus.values)
+_CONSENT_CHANNELS = frozenset(Channel.values)  # consent is per contact channel
 
 
 @dataclass(slots=True)
@@ -208,7 +210,9 @@ def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
         errors.append(FieldError(where, UNSTORABLE))
         return {}
     for channel, status in raw.items():
-        if status not in _CONSENT_STATUSES:
+        if channel not in _CONSENT_CHANNELS:
+            errors.append(FieldError(f"consent.{channel}", f"Unknown channel; one of {', '.join(Channel.values)}."))
+        elif status not in _CONSENT_STATUSES:
             errors.append(FieldError(f"consent.{channel}", f"Must be one of {', '.join(ConsentStatus.values)}."))
     return dict(raw)
 

@@ -161,3 +161,11 @@ def test_a_replaced_card_stops_identifying_the_customer() -> None:
     assert removal.old_value == "OLD7777" and removal.new_value is None
     found = ingest(make_event(id="found", identifiers={"card": "OLD7777"}))  # the lost card turns up
     assert found.results[0].customer_id not in (ivan.pk, None)
+
+
+def test_consent_for_an_unknown_channel_is_rejected_with_every_bad_channel_named() -> None:
+    report = ingest(make_event(id="bad", consent={"email": "maybe", "pigeon": "granted"}),
+                    make_event(id="ok", consent={"email": "unsubscribed", "telegram": "granted"}))
+    assert report.results[0].status == "rejected"
+    assert sorted(e.path for e in report.results[0].errors) == ["consent.email", "consent.pigeon"]
+    assert report.results[1].status == "created"
