@@ -54,8 +54,9 @@ def _customer(actor: Actor, customer_id: int, *, write: bool = False) -> Custome
         raise Http404 from None
 
 
-def _to_survivor(request: HttpRequest, exc: MergedAway) -> HttpResponse:
-    """A change asked of a merged customer: say where it lives on and open that card instead."""
+def to_survivor(request: HttpRequest, exc: MergedAway) -> HttpResponse:
+    """A change asked of a merged customer: say where it lives on and open that card instead (also for a
+    form posted from a tab opened before the merge)."""
     for error in exc.errors:
         messages.error(request, translate_error(error.message))
     return redirect("customers:card", exc.survivor_id)
@@ -89,7 +90,10 @@ def card(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request)
     customer = selectors.card(_customer(actor, customer_id), with_history=False)
     sections = render_sections(customer, actor, request)
-    return render(request, "customers/card.html", {"customer": customer, "sections": sections})
+    # A merged profile points at the customer at the end of the chain of merges: that is where it lives on.
+    survivor = (Customer.objects.get(pk=selectors.final_survivor(customer.merged_into_id))
+                if customer.merged_into_id is not None else None)
+    return render(request, "customers/card.html", {"customer": customer, "sections": sections, "survivor": survivor})
 
 
 @login_required
@@ -164,7 +168,7 @@ def add_contact_person(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
         company = _customer(actor, customer_id, write=True)
     except MergedAway as exc:
-        return _to_survivor(request, exc)
+        return to_survivor(request, exc)
     query = request.POST.get("person", "").strip()
     people = [c for c in selectors.search(actor, query, limit=5) if c.kind == CustomerKind.PERSON]
     if len(people) != 1:
@@ -238,7 +242,7 @@ def edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
         customer = _customer(actor, customer_id, write=True)
     except MergedAway as exc:
-        return _to_survivor(request, exc)
+        return to_survivor(request, exc)
     post = request.POST if request.method == "POST" else None
     form = ProfileForm(post, customer=customer, can_choose_team=actor.sees_all)
     extra = {"customer": customer, "identifiers": list(customer.identifiers.all())}

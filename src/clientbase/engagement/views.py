@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from clientbase.access.actor import Actor
 from clientbase.core.clock import now
-from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.core.errors import DomainValidationError, MergedAway, NotFound
 from clientbase.customers.models import Customer
 from clientbase.customers.selectors import access_customer
+from clientbase.customers.views import to_survivor
 from clientbase.engagement import contact, retention, selectors, services, tracking
 from clientbase.engagement.triggers import business_today
 from clientbase.web.access import staff_actor
@@ -66,6 +67,8 @@ def churn_reason(request: HttpRequest, customer_id: int) -> HttpResponse:
                                      comment=request.POST.get("comment", ""), source="manager")
     except NotFound:
         raise Http404 from None
+    except MergedAway as exc:
+        return to_survivor(request, exc)
     except DomainValidationError as exc:
         return HttpResponseBadRequest(str(exc))
     return redirect("customers:card", customer_id)
@@ -135,6 +138,8 @@ def add_task(request: HttpRequest, customer_id: int) -> HttpResponse:
                              gift=request.POST.get("gift", ""))
     except NotFound:
         raise Http404 from None
+    except MergedAway as exc:
+        return to_survivor(request, exc)
     except (DomainValidationError, ValueError) as exc:
         return HttpResponseBadRequest(str(exc))
     return redirect("customers:card", customer_id)

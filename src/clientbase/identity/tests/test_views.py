@@ -76,8 +76,13 @@ def test_a_merged_customers_edit_page_opens_the_survivors_card_with_a_note() -> 
     assert absorbed.city == ""
     card = admin.get(f"/customers/{absorbed.pk}/").content.decode()
     assert f"/customers/{absorbed.pk}/tasks/" not in card and f"/customers/{absorbed.pk}/churn-reason/" not in card
-    assert admin.post(f"/engagement/customers/{absorbed.pk}/tasks/", {"kind": "call", "title": "x",
-                                                                    "due_at": "2026-12-08T10:00"}).status_code == 400
+    # A form posted from a tab opened before the merge: the survivor's card, with the note.
+    stale = admin.post(f"/engagement/customers/{absorbed.pk}/tasks/", {"kind": "call", "title": "x",
+                                                                      "due_at": "2026-12-08T10:00"})
+    assert stale.status_code == 302 and stale["Location"] == f"/customers/{survivor.pk}/"
+    from clientbase.engagement.models import Task
+
+    assert not Task.objects.exists()
 
 
 def test_a_nameless_customer_is_named_by_its_number_once() -> None:
@@ -128,3 +133,16 @@ def test_merge_by_hand_from_the_card_shows_both_then_merges() -> None:
     assert Merge.objects.count() == 1
     assert client_for("manager").post(f"/identity/customers/{anna.pk}/merge/",
                                       {"absorbed_id": dup.pk}).status_code == 403
+
+
+def test_a_merged_profiles_banner_names_the_end_of_the_chain() -> None:
+    first, middle, last = (make_customer(phone=p) for p in ("+79161234567", "+79031112233", "+79035556677"))
+    merge_customers(middle, last, actor=SYSTEM)
+    merge_customers(first, middle, actor=SYSTEM)
+    html = client_for("admin").get(f"/customers/{last.pk}/").content.decode()
+    assert f'href="/customers/{first.pk}/">#{first.pk}' in html and f"/customers/{last.pk}/edit/" not in html
+
+
+def test_the_icon_is_served() -> None:
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("web/favicon.svg")
