@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clientbase.access.actor import Actor
 from clientbase.customers.models import Channel, Customer
+from clientbase.identity import display
 from clientbase.identity.consents import current_rows
 from clientbase.identity.reviews import REVIEWERS
 from clientbase.identity.selectors import merge_history
@@ -18,6 +19,8 @@ def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     can_merge = actor.role in REVIEWERS and customer.merged_into_id is None
     if not merges and customer.merged_into_id is None and not can_merge:
         return None
+    for merge in merges:
+        merge.reason_text = display.merge_reason(merge.reason)  # type: ignore[attr-defined]
     return {"merges": merges, "can_unmerge": actor.has_scope("admin"), "can_merge": can_merge}
 
 

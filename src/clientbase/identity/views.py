@@ -16,7 +16,7 @@ from clientbase.core.errors import DomainValidationError, NotFound, PermissionDe
 from clientbase.customers.error_text import translate_error
 from clientbase.customers.models import Customer
 from clientbase.customers.selectors import access_customer, search
-from clientbase.identity import selectors
+from clientbase.identity import display, selectors
 from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import Merge, ReviewStatus
 from clientbase.identity.reviews import REVIEWERS, resolve_review
@@ -39,6 +39,9 @@ def reviews(request: HttpRequest) -> HttpResponse:
     except PermissionDenied as exc:
         raise django_exceptions.PermissionDenied(str(exc)) from None
     cases = list(selectors.review_queue(actor)[:200])
+    for case in cases:
+        case.reason_text = display.review_reason(case.reason)  # type: ignore[attr-defined]
+        case.evidence_text = display.identifier_keys(list(case.evidence.get("identifiers", [])))  # type: ignore[attr-defined]
     return render(request, "identity/reviews.html", {"cases": cases})
 
 

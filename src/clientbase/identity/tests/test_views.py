@@ -146,3 +146,15 @@ def test_a_merged_profiles_banner_names_the_end_of_the_chain() -> None:
 def test_the_icon_is_served() -> None:
     response = Client().get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("web/favicon.svg")
+
+
+def test_review_and_merge_reasons_read_in_russian() -> None:
+    case = _review()
+    marketer = client_for("marketer")
+    page = marketer.get("/identity/reviews/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "У каждого своё подтверждённое значение: карта лояльности" in page
+    assert "Телефон: +79161234567" in page and "Карта лояльности: B002" in page
+    marketer.post(f"/identity/reviews/{case.pk}/resolve/", {"action": "merge"})
+    survivor = Merge.objects.get().survivor_id
+    card = marketer.get(f"/customers/{survivor}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert f"проверка №{case.pk}" in card and f"review #{case.pk}" not in card
