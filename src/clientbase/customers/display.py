@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -91,9 +92,32 @@ def value_text(value: Any) -> str:
 
 def change_text(field: str, value: Any, custom_labels: dict[str, str]) -> str:
     """A history row's value as text; a ``created`` row holding the first values (an import writes one per
-    new customer) names each field by its label: "first name: Иван; Identifier: Phone: +79161234567"."""
+    new customer) names each field by its label: "first name: Иван; Identifier: Phone: +79161234567".
+    Stored codes read as their labels ("married", "sms" in the user's language), dates in the user's
+    format, a merge's tombstone pointer as the customer's number."""
     if field == "created" and isinstance(value, dict):
-        return "; ".join(f"{field_label(key, custom_labels)}: {value_text(item)}" for key, item in value.items())
+        return "; ".join(f"{field_label(key, custom_labels)}: {change_text(key, item, custom_labels)}"
+                         for key, item in value.items())
+    if value is None or value in ("", [], {}):
+        return value_text(value)
+    if field == "merged_into":
+        return f"#{value}"
+    if field == "channel_order" and isinstance(value, list):
+        return ", ".join(_choice_label(Channel, str(v)) for v in value)
+    if field == "contact_days" and isinstance(value, list) and all(isinstance(v, int) for v in value):
+        return ", ".join(weekday_names(value))
+    try:
+        model_field = Customer._meta.get_field(field)
+    except FieldDoesNotExist:
+        return value_text(value)
+    choices = dict(getattr(model_field, "choices", None) or ())
+    if choices and isinstance(value, str):
+        return str(choices.get(value, value))
+    if model_field.get_internal_type() == "DateField" and isinstance(value, str):
+        try:
+            return date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            return value
     return value_text(value)
 
 

@@ -158,3 +158,16 @@ def test_review_and_merge_reasons_read_in_russian() -> None:
     survivor = Merge.objects.get().survivor_id
     card = marketer.get(f"/customers/{survivor}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert f"проверка №{case.pk}" in card and f"review #{case.pk}" not in card
+
+
+def test_history_values_read_as_labels_and_dates_in_the_users_language() -> None:
+    survivor = make_customer(phone="+79161234567", gender="female", family_status="single")
+    absorbed = make_customer(phone="+79031112233", gender="male", family_status="married",
+                             birth_date="1990-05-01", preferred_channel="sms")
+    merge_customers(survivor, absorbed, actor=SYSTEM)
+    html = client_for("admin").get(f"/customers/{survivor.pk}/history/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    for raw in (">married<", ">male<", ">sms<", "1990-05-01"):
+        assert raw not in html, raw
+    assert "01.05.1990" in html
+    tomb = client_for("admin").get(f"/customers/{absorbed.pk}/history/").content.decode()
+    assert f">#{survivor.pk}<" in tomb  # merged into: the survivor's number, not a bare id
