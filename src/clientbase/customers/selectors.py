@@ -45,20 +45,19 @@ def access_customer(actor: Actor, customer_id: int, *, write: bool = False) -> C
                 .filter(pk=customer_id).first())
     if customer is None:
         raise NotFound(f"Customer #{customer_id}")
-    if write and customer.merged_into_id is not None:
-        raise MergedAway(customer.pk, final_survivor(customer.merged_into_id))
+    if write and customer.merged_into is not None:
+        raise MergedAway(customer.pk, survivor_of(customer.merged_into).pk)
     return customer
 
 
-def final_survivor(customer_id: int) -> int:
-    """The customer at the end of a chain of merges that starts at ``customer_id`` (itself if not merged)."""
-    seen = {customer_id}
-    while (into := Customer.objects.filter(pk=customer_id).values_list("merged_into_id", flat=True).first()):
-        if into in seen:  # cannot happen (merges check it), but never loop
-            break
-        seen.add(into)
-        customer_id = into
-    return customer_id
+def survivor_of(customer: Customer) -> Customer:
+    """``customer`` itself, or for a merged one the customer at the end of its chain of merges: where the
+    person lives on (an unsubscribe link, a review decided after a merge, a write refused by a tombstone)."""
+    seen = {customer.pk}
+    while customer.merged_into_id is not None and customer.merged_into_id not in seen:  # a cycle cannot happen
+        seen.add(customer.merged_into_id)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
 
 
 def card(customer: Customer, *, with_history: bool = True) -> Customer:

@@ -91,8 +91,7 @@ def card(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = selectors.card(_customer(actor, customer_id), with_history=False)
     sections = render_sections(customer, actor, request)
     # A merged profile points at the customer at the end of the chain of merges: that is where it lives on.
-    survivor = (Customer.objects.get(pk=selectors.final_survivor(customer.merged_into_id))
-                if customer.merged_into_id is not None else None)
+    survivor = selectors.survivor_of(customer.merged_into) if customer.merged_into is not None else None
     return render(request, "customers/card.html", {"customer": customer, "sections": sections, "survivor": survivor})
 
 

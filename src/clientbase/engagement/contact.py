@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
 from clientbase.customers.models import Customer
+from clientbase.customers.selectors import survivor_of
 from clientbase.engagement import rules, templating
 from clientbase.engagement.models import Message, MessageKind, MessageStatus
 from clientbase.identity.consents import current_consents, set_consent
@@ -92,9 +93,7 @@ def unsubscribe_url(customer_id: int, channel: str) -> str:
 def unsubscribe(token: str) -> tuple[int, str]:
     """Record the unsubscribe a signed link asks for; BadSignature for a forged or altered link."""
     customer_id, channel = check_token(token)
-    customer = Customer.objects.get(pk=customer_id)
-    while customer.merged_into_id is not None:  # the person now lives on the survivor profile
-        customer = Customer.objects.get(pk=customer.merged_into_id)
+    customer = survivor_of(Customer.objects.get(pk=customer_id))  # the person now lives on the survivor profile
     set_consent(customer, channel, ConsentStatus.UNSUBSCRIBED, source="unsubscribe link")
     return customer.pk, channel
 

@@ -6,6 +6,7 @@ from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.customers.models import Customer
+from clientbase.customers.selectors import survivor_of
 from clientbase.identity.locks import lock_identity
 from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import ReviewCase, ReviewStatus
@@ -26,7 +27,8 @@ def resolve_review(case: ReviewCase, action: str, *, actor: Actor) -> ReviewCase
     if action == "merge":
         lock_identity()  # before following tombstones: no ingest merges either customer after we read it
         first, second = Customer.objects.get(pk=case.customer_a_id), Customer.objects.get(pk=case.customer_b_id)
-        first, second = _live(first), _live(second)
+        # A customer merged since the case opened is decided through its survivor.
+        first, second = survivor_of(first), survivor_of(second)
         if first.pk == second.pk:
             raise DomainValidationError.single("action", "Both customers were merged into one already.")
         survivor, absorbed = sorted((first, second), key=lambda c: c.pk)
@@ -39,9 +41,3 @@ def resolve_review(case: ReviewCase, action: str, *, actor: Actor) -> ReviewCase
     case.save()
     return case
 
-
-def _live(customer: Customer) -> Customer:
-    """Follow tombstones: a customer merged since the case opened is decided through its survivor."""
-    while customer.merged_into_id is not None:
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
