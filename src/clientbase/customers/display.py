@@ -28,7 +28,7 @@ SPECIAL_FIELDS = {"created": gettext_lazy("profile created"), "merged_into": get
 def channel_label(channel: str) -> str:
     if channel in CHANGE_CHANNELS:
         return str(CHANGE_CHANNELS[channel])
-    return _choice_label(Channel, channel)
+    return choice_label(Channel, channel)
 
 
 def source_text(source: str, field: str, old_value: Any) -> str:
@@ -51,7 +51,8 @@ def age(birth_date: dt.date | None, today: dt.date) -> int | None:
     return today.year - birth_date.year - before_birthday
 
 
-def _choice_label(choices: Any, value: str) -> str:
+def choice_label(choices: Any, value: str) -> str:
+    """A stored code by its label in the user's language; a code the choices no longer name, as it is."""
     try:
         return str(choices(value).label)
     except ValueError:
@@ -64,11 +65,11 @@ def field_label(field: str, custom_labels: dict[str, str]) -> str:
     if head == "custom" and rest:
         return custom_labels.get(rest, rest)
     if head == "identifiers" and rest:
-        return f"{_('Identifier')}: {_choice_label(IdentifierKind, rest)}"
+        return f"{_('Identifier')}: {choice_label(IdentifierKind, rest)}"
     if head == "important_dates" and rest:
-        return f"{_('Important date')}: {_choice_label(DateKind, rest)}"
+        return f"{_('Important date')}: {choice_label(DateKind, rest)}"
     if head == "contact_people" and rest:
-        return f"{_('Contact person')}: {_choice_label(ContactRole, rest)}"
+        return f"{_('Contact person')}: {choice_label(ContactRole, rest)}"
     if field in SPECIAL_FIELDS:
         return str(SPECIAL_FIELDS[field])
     try:
@@ -103,7 +104,7 @@ def change_text(field: str, value: Any, custom_labels: dict[str, str]) -> str:
     if field == "merged_into":
         return f"#{value}"
     if field == "channel_order" and isinstance(value, list):
-        return ", ".join(_choice_label(Channel, str(v)) for v in value)
+        return ", ".join(choice_label(Channel, str(v)) for v in value)
     if field == "contact_days" and isinstance(value, list) and all(isinstance(v, int) for v in value):
         return ", ".join(weekday_names(value))
     try:

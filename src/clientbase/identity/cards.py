@@ -5,7 +5,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from clientbase.access.actor import Actor
-from clientbase.customers.models import Channel, Customer
+from clientbase.customers.display import channel_label
+from clientbase.customers.models import Customer
 from clientbase.identity import display
 from clientbase.identity.consents import current_rows
 from clientbase.identity.reviews import REVIEWERS
@@ -26,8 +27,7 @@ def _merges(customer: Customer, actor: Actor) -> dict[str, Any] | None:
 
 def _consents(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     """The current choice per channel: what a message to this customer is checked against."""
-    labels = dict(Channel.choices)
-    return {"consents": [{"channel": labels.get(channel, channel), "row": row}
+    return {"consents": [{"channel": channel_label(channel), "row": row}
                          for channel, row in current_rows(customer.pk).items()]}
 
 

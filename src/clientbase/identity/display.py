@@ -9,6 +9,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from clientbase.customers.display import choice_label
 from clientbase.identity.models import IdentifierKind
 
 _EVENT = re.compile(r"^event (?P<ref>\S+)$")
@@ -18,7 +19,7 @@ _VERIFIED = re.compile(r"^Both hold a different verified (?P<kinds>[a-z_, ]+)$")
 
 
 def kind_label(kind: str) -> str:
-    return str(IdentifierKind(kind).label) if kind in IdentifierKind.values else kind
+    return choice_label(IdentifierKind, kind)
 
 
 def merge_reason(reason: str) -> str:

@@ -220,7 +220,7 @@ def _consent(errors: list[FieldError], raw: Any) -> dict[str, str]:
 _DIRECTIONS = ("inbound", "outbound")
 
 
-def _dialog_data(errors: list[FieldError], event_type: str, data: dict[str, Any]) -> None:
+def _dialog_data(errors: list[FieldError], data: dict[str, Any]) -> None:
     """A ``message`` or ``call`` (the card's dialog timeline): ``direction`` inbound or outbound (inbound when
     left out), ``text`` a text, ``thread`` a text or number, a call's ``duration_seconds`` a whole number of seconds."""
     direction = data.get("direction")
@@ -265,7 +265,7 @@ def parse_event(index: int, raw: Any, guards: Guards, region: str) -> ParsedEven
     elif data and (where := _unstorable_at(data, "data")) is not None:
         errors.append(FieldError(where, UNSTORABLE))
     elif event_type in ("message", "call"):
-        _dialog_data(errors, event_type, data)
+        _dialog_data(errors, data)
     event = ParsedEvent(index, source, external_id, event_type, str(channel), occurred_at or dt.datetime.min,
                         [], _traits(errors, raw.get("traits")), _consent(errors, raw.get("consent")),
                         data if isinstance(data, dict) else {})

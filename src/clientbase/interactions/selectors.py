@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from clientbase.customers.display import choice_label
 from clientbase.customers.models import Customer
 from clientbase.interactions.models import Event, EventChannel
 
@@ -27,7 +28,7 @@ class TimelineItem:
     @property
     def channel_label(self) -> str:
         """The channel's name in the user's language (a stored code the choices no longer name, as it is)."""
-        return str(EventChannel(self.channel).label) if self.channel in EventChannel.values else self.channel
+        return choice_label(EventChannel, self.channel)
 
 
 def customer_events(customer: Customer, *, types: tuple[str, ...] | None = None) -> QuerySet[Event]:
