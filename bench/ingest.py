@@ -7,8 +7,10 @@
 A fresh database each run (a temporary SQLite file, or a PostgreSQL database created and dropped
 here). Generated events: about 30% introduce new people (some as two half-profiles: phone only and
 email only), about 5% link the two halves of a person and so merge two customers, the rest come from
-known people. Events go through ``ingest_stream`` in batches of ``--batch`` (the bulk path of
-``clientbase ingest FILE``). The floor is a raw insert of the same event rows (``core.fastinsert``: COPY
+known people. The events are written to a JSON-lines file (not timed), which ``ingest_file`` ingests in
+batches of ``--batch``, as ``clientbase ingest FILE`` does: read and parsed in a second process from its
+size on (``--path``; ``objects`` hands the generated objects to ``ingest_stream``, the measure before the
+eighteenth session). The floor is a raw insert of the same event rows (``core.fastinsert``: COPY
 on PostgreSQL, executemany on SQLite) into the same table in the same batches: each row with the
 customer the event belongs to after the ingest, into the events table emptied first, so the foreign key
 and the indexes see what they saw during the ingest. Last line: JSON.
@@ -114,16 +116,26 @@ def _setup() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _ingest(size: int, batch: int, seed: int) -> dict[str, Any]:
+def _ingest(size: int, batch: int, seed: int, how: str, workdir: Path) -> dict[str, Any]:
+    """The events through the bulk path. ``file`` (default): written to a JSON-lines file first (not
+    timed), then ``ingest_file`` as ``clientbase ingest FILE`` runs it, reading and parsing in a second
+    process from this size on. ``objects``: the generated objects handed to ``ingest_stream``, parsed by
+    a helper thread (the path before the eighteenth session); generating them is not timed."""
     from django.db import connection
     from tqdm import tqdm
 
     from clientbase.access.actor import SYSTEM
     from clientbase.core.bulk import bulk_writes
+    from clientbase.interactions.cli import ingest_file
     from clientbase.interactions.ingest import ingest_stream
 
     totals: dict[str, int] = {}
     generating = 0.0
+    path = workdir / "events.jsonl"
+    if how != "objects":
+        with path.open("w", encoding="utf-8") as out:
+            for events in Generator(seed).batches(size, batch):
+                out.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in events)
 
     def batches() -> Iterator[list[dict[str, Any]]]:
         nonlocal generating
@@ -137,23 +149,33 @@ def _ingest(size: int, batch: int, seed: int) -> dict[str, Any]:
             yield events
 
     # A bulk job, as `clientbase ingest FILE` runs it (and the floor below): the WAL checkpoints of SQLite
-    # widened for the job (core.bulk). The stream pulls each batch from this generator in the ingesting
-    # thread, before the batch's transaction (a batch is parsed in a helper thread while the one before
-    # commits): generating the events stands in for reading the file, and its time is taken out.
+    # widened for the job (core.bulk). With objects the stream pulls each batch from this generator in the
+    # ingesting thread, before the batch's transaction: generating the events stands in for reading the
+    # file, and its time is taken out.
     _settled()
     started = time.perf_counter()
     cpu = time.thread_time()  # this thread's own work, apart from the time it waits (for the parser, the GIL, a sync)
     # Every thread's: with the parser's, what the GIL and the two cores have to carry between them.
     process_cpu = time.process_time()
-    with bulk_writes(connection), tqdm(total=size, unit="ev", desc="ingest") as bar:
-        for report in ingest_stream(batches(), actor=SYSTEM):
-            for key, value in report.counts().items():
-                totals[key] = totals.get(key, 0) + value
-            bar.update(len(report.results))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if how == "objects":
+        with bulk_writes(connection), tqdm(total=size, unit="ev", desc="ingest") as bar:
+            for report in ingest_stream(batches(), actor=SYSTEM):
+                for key, value in report.counts().items():
+                    totals[key] = totals.get(key, 0) + value
+                bar.update(len(report.results))
+    else:
+        totals = dict(ingest_file(path, rejects_path=None, batch_size=batch, progress=True,
+                                  in_process=None if how == "file" else how == "file-process"))
     elapsed = time.perf_counter() - started - generating
-    return {"seconds": round(elapsed, 2), "events_per_s": round(size / elapsed),
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    path.unlink(missing_ok=True)
+    return {"path": how, "seconds": round(elapsed, 2), "events_per_s": round(size / elapsed),
             "generating_s": round(generating, 2), "thread_cpu_s": round(time.thread_time() - cpu - generating, 2),
-            "process_cpu_s": round(time.process_time() - process_cpu - generating, 2), **totals}
+            "process_cpu_s": round(time.process_time() - process_cpu - generating, 2),
+            # The parsing process's, when there is one.
+            "parser_process_cpu_s": round(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 2),
+            **{key: totals.get(key, 0) for key in ("created", "duplicate", "rejected", "merged", "reviews")}}
 
 
 def _settled() -> None:
@@ -215,7 +237,8 @@ def _floor(size: int, batch: int, seed: int, kind: str) -> dict[str, Any]:
     customer (one parent row for the foreign key to check, one spot in the customer index), added
     after the ingest's rows under another source.
 
-    Timed from the parsed JSON objects to committed rows (the ingest is timed from the same objects).
+    Timed from the parsed JSON objects to committed rows. The ingest is timed from the file (``--path file``,
+    reading and decoding included) or from the same objects (``--path objects``).
     """
     from django.db import connection, transaction
     from django.utils.dateparse import parse_datetime
@@ -254,7 +277,7 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
-    ingest = _ingest(args.size, args.batch, args.seed)
+    ingest = _ingest(args.size, args.batch, args.seed, args.path, args.workdir)
     ingest["peak_rss_mb"] = _peak_rss_mb()  # the process's peak so far: the ingest's (the floor's comes after)
     floor = _floor(args.size, args.batch, args.seed, args.floor)
     return {"bench": "ingest", "db": connection.vendor, "size": args.size, "batch": args.batch,
@@ -275,12 +298,17 @@ def main() -> None:
     parser.add_argument("--floor", choices=["stored", "one"], default="stored",
                         help="floor rows with the customers the ingest stored (default), or all with one customer "
                              "(the floor before the ninth session)")
+    parser.add_argument("--path", choices=["file", "file-process", "file-thread", "objects"], default="file",
+                        help="events from a JSON-lines file through ingest_file, as `clientbase ingest` (default: "
+                             "parsed in a second process from its size on; or always, or never), or generated "
+                             "objects through ingest_stream")
     parser.add_argument("--api-latency", action="store_true", help="measure single-event API latency instead")
     parser.add_argument("--rate", type=int, default=200, help="requests per second for --api-latency")
     parser.add_argument("--requests", type=int, default=4000, help="requests sent for --api-latency")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-ingest-"))
     pg_name = _prepare(args.db, workdir)
+    args.workdir = workdir
     try:
         if args.api_latency:
             from ingest_latency import run_latency

@@ -3,64 +3,76 @@
 import argparse
 import json
 import sys
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 BATCH = 5000
+# A file this long (about 60,000 events) is read and parsed in a second process: its start, about a
+# second, is less than what it saves (bench/RESULTS.md, eighteenth session).
+IN_PROCESS_FROM = 16 * 2**20
 
 
-def _batches(stream: IO[bytes], batch_size: int,
-             read: "deque[tuple[list[int], list[tuple[int, str]], int]]") -> Iterator[list[Any]]:
-    """The file's events in batches; for each batch, appended to ``read``: its events' line numbers, the
-    lines before them that were not JSON (line, reason) and the bytes read. It only reads and decodes; the
-    caller writes the rejects file and the progress bar, in step with the reports (``ingest_stream`` reads
-    the next batch before it hands out the report of the one before, so ``read`` holds at most two)."""
-    batch: list[Any] = []
-    lines: list[int] = []
-    bad: list[tuple[int, str]] = []
-    size = 0
-    for number, line in enumerate(stream, start=1):
-        size += len(line)
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError as exc:
-            bad.append((number, f"Not JSON: {exc}"))
-            continue
-        batch.append(event)
-        lines.append(number)
-        if len(batch) >= batch_size:
-            read.append((lines, bad, size))
-            yield batch
-            batch, lines, bad, size = [], [], [], 0
-    read.append((lines, bad, size))
-    yield batch  # possibly empty: it carries the last lines that were not JSON
+# Info of a batch: its events' line numbers, the lines before them that were not JSON (line, reason), bytes read.
+Info = tuple[list[int], list[tuple[int, str]], int]
 
 
-def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH,
-                progress: bool = True) -> Counter[str]:
+@dataclass(frozen=True)
+class JsonLines:
+    """A JSON-lines file's events in batches, each with its ``Info``. It only reads and decodes; the caller
+    writes the rejects file and the progress bar as the reports come. It pickles: a long file is read and
+    parsed by a second process (``ingest_batches(in_process=True)``)."""
+
+    path: Path
+    batch_size: int
+
+    def __iter__(self) -> Iterator[tuple[list[Any], Info]]:
+        batch: list[Any] = []
+        lines: list[int] = []
+        bad: list[tuple[int, str]] = []
+        size = 0
+        with self.path.open("rb") as stream:
+            for number, line in enumerate(stream, start=1):
+                size += len(line)
+                if not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except ValueError as exc:
+                    bad.append((number, f"Not JSON: {exc}"))
+                    continue
+                batch.append(event)
+                lines.append(number)
+                if len(batch) >= self.batch_size:
+                    yield batch, (lines, bad, size)
+                    batch, lines, bad, size = [], [], [], 0
+        yield batch, (lines, bad, size)  # possibly empty: it carries the last lines that were not JSON
+
+
+def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH, progress: bool = True,
+                in_process: bool | None = None) -> Counter[str]:
     """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own (a bulk job:
-    ``core.bulk.bulk_writes``). Each batch is checked in a helper thread while the one before it commits
-    (``ingest_stream``)."""
+    ``core.bulk.bulk_writes``). ``in_process``: read and parse the file in a second process
+    (``ingest_batches``); by default for a file of ``IN_PROCESS_FROM`` bytes or more."""
     from django.db import connection
     from tqdm import tqdm
 
     from clientbase.access.actor import SYSTEM
     from clientbase.core.bulk import bulk_writes
-    from clientbase.interactions.ingest import ingest_stream
+    from clientbase.interactions.ingest import ingest_batches
 
     totals: Counter[str] = Counter()
     rejects = rejects_path.open("w", encoding="utf-8") if rejects_path else None
-    read: deque[tuple[list[int], list[tuple[int, str]], int]] = deque()
+    size = path.stat().st_size
+    offload = size >= IN_PROCESS_FROM if in_process is None else in_process
     try:
-        with bulk_writes(connection), path.open("rb") as stream, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
-                                             disable=not progress, desc="ingest") as bar:
-            for report in ingest_stream(_batches(stream, batch_size, read), actor=SYSTEM):
-                lines, bad, size = read.popleft()
-                bar.update(size)
+        with bulk_writes(connection), tqdm(total=size, unit="B", unit_scale=True, disable=not progress,
+                                           desc="ingest") as bar:
+            for report, (lines, bad, read) in ingest_batches(JsonLines(path, batch_size), actor=SYSTEM,
+                                                             in_process=offload):
+                bar.update(read)
                 totals.update(report.counts())
                 totals["rejected"] += len(bad)
                 if rejects is None:
@@ -83,6 +95,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"ingest: no such file {path}", file=sys.stderr)
+        return 2
+    from clientbase.interactions.parsing import MAX_BATCH
+
+    if not 1 <= args.batch <= MAX_BATCH:
+        print(f"ingest: --batch must be between 1 and {MAX_BATCH}", file=sys.stderr)
         return 2
     rejects = Path(args.rejects) if args.rejects else path.with_suffix(".rejects.jsonl")
     totals = ingest_file(path, rejects_path=rejects, batch_size=args.batch, progress=not args.quiet)

@@ -1,7 +1,10 @@
 import gc
 import json
+import pickle
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +13,12 @@ from django.conf import settings
 from django.db import transaction
 
 from clientbase.access.actor import SYSTEM
+from clientbase.core import readahead
 from clientbase.core.errors import DomainValidationError
+from clientbase.core.offload import OffloadFailed
 from clientbase.interactions import ingest
-from clientbase.interactions.cli import ingest_file
-from clientbase.interactions.ingest import ingest_stream
+from clientbase.interactions.cli import JsonLines, ingest_file
+from clientbase.interactions.ingest import ingest_batches, ingest_stream
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH
 from clientbase.interactions.tests.builders import make_event
@@ -53,6 +58,83 @@ def test_a_file_ends_with_the_same_results_whatever_its_batch_size(tmp_path: Pat
         assert [json.loads(x)["line"] for x in rejects.read_text().splitlines()] == [4, 9]
 
 
+def test_a_file_read_and_parsed_in_a_second_process_ends_as_in_this_one(tmp_path: Path) -> None:
+    """``in_process``: the same counts, rows, reports and rejects file as the helper thread's parse."""
+    phones = [f"+7916123456{i}" for i in range(5)]
+    lines = [json.dumps(make_event(id=str(i), identifiers={"phone": phones[i % 5]})) for i in range(7)]
+    lines[3] = json.dumps(make_event(id="3", occurred_at="yesterday"))
+    lines += [json.dumps(make_event(id="0")), "{broken", ""]
+    source = tmp_path / "events.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    outcomes = []
+    for in_process in (False, True):
+        Event.objects.all().delete()
+        rejects = tmp_path / f"rejects-{in_process}.jsonl"
+        totals = ingest_file(source, rejects_path=rejects, batch_size=3, progress=False, in_process=in_process)
+        outcomes.append((totals, sorted(Event.objects.values_list("external_id", "type", "channel", "occurred_at",
+                                                                  "identifiers", "traits", "data")),
+                         rejects.read_text()))
+    assert outcomes[0] == outcomes[1]
+    assert (outcomes[1][0]["created"], outcomes[1][0]["rejected"]) == (6, 2)
+
+
+def test_the_second_process_hands_back_exactly_what_the_parse_made() -> None:
+    """``_Flattened`` (in the process) and ``_rebuilt`` (here) give back ``_parse``'s results and events, field
+    for field: rejects with their errors, a source sent with spaces, traits that are dates, consent,
+    placeholders, a message's data, the stored columns, a moment's own offset."""
+    raw: list[Any] = [
+        make_event(id="a", source=" pos-1 ", traits={"first_name": "Иван", "birth_date": "1990-05-01"},
+                   identifiers={"phone": "8 (916) 123-45-67", "email": ["Ivan@Mail.ru", "null"],
+                                "card": {"value": "0001234", "verified": True}},
+                   consent={"email": "granted"}, occurred_at="2026-11-01T10:15:00.250000+03:00"),
+        make_event(id="b", type="message", channel="site_chat", data={"direction": "inbound", "text": "Привет"}),
+        "not an object",
+        make_event(id="c", identifiers={"email": "x"}, channel="fax"),
+    ]
+    guards, region = ingest.load_guards(), settings.CLIENTBASE_DEFAULT_REGION
+    vendor = transaction.get_connection().vendor
+    results, parsed = ingest._parse(raw, guards, region, vendor)
+    [flat] = list(ingest._Flattened([(raw, ("info", 1))], guards, region, vendor))
+    rebuilt = ingest._rebuilt(pickle.loads(pickle.dumps(flat)))
+    assert rebuilt is not None
+    assert [r.as_dict() for r in rebuilt[0]] == [r.as_dict() for r in results]
+    assert [r.status for r in results] == ["created", "created", "rejected", "rejected"]
+    assert rebuilt[1] == parsed
+    assert rebuilt[1][0].occurred_at.utcoffset() == parsed[0].occurred_at.utcoffset()
+    assert [e.columns for e in rebuilt[1]] == [e.columns for e in parsed]
+    assert rebuilt[2] == ("info", 1)
+
+
+@dataclass(frozen=True)
+class _FailingSource:
+    """A stream that breaks after its first batch (it pickles, so the second process can read it)."""
+
+    def __iter__(self) -> Iterator[tuple[list[Any], Any]]:
+        yield [make_event(id="ok-1")], None
+        raise OSError("the disk went away")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_in_the_second_process_is_raised_here_after_the_batches_before_it_are_stored() -> None:
+    stream = ingest_batches(_FailingSource(), actor=SYSTEM, in_process=True)
+    report, _ = next(stream)
+    assert [r.status for r in report.results] == ["created"]
+    with pytest.raises(OffloadFailed, match="OSError: the disk went away"):
+        next(stream)
+    assert list(Event.objects.values_list("external_id", flat=True)) == ["ok-1"]
+    assert gc.isenabled()
+
+
+def test_a_file_is_read_in_batches_with_line_numbers(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("\n".join([json.dumps({"id": 1}), "", "nope", json.dumps({"id": 2}), json.dumps({"id": 3})]))
+    batches = list(JsonLines(source, 2))
+    assert [(events, lines, bad) for events, (lines, bad, _) in batches] == [
+        ([{"id": 1}, {"id": 2}], [1, 4], [(3, "Not JSON: Expecting value: line 1 column 1 (char 0)")]),
+        ([{"id": 3}], [5], [])]
+    assert sum(size for _, (_, _, size) in batches) == source.stat().st_size
+
+
 def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
     parse = ingest._parse
@@ -79,7 +161,7 @@ def test_the_next_batch_is_handed_to_the_parser_before_the_batch_writes_its_even
 
     class Recording(ThreadPoolExecutor):
         def submit(self, *args: Any, **kwargs: Any) -> Any:
-            work = "parse" if args[1:2] == (ingest._parse,) else f"{args[0].__name__} of {len(args[1])}"
+            work = "parse" if args[0] is readahead.without_queries else f"{args[0].__name__} of {len(args[1])}"
             seen.append((work, transaction.get_connection().in_atomic_block, Event.objects.count()))
             return super().submit(*args, **kwargs)
 
