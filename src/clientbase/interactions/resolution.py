@@ -59,6 +59,13 @@ def resolve(events: list[ParsedEvent], known: KnownState, guards: Guards) -> Pla
     counts: dict[int, Counter[str]] = {k: Counter(v) for k, v in known.counts.items()}
     verified: dict[int, set[str]] = {k: set(v) for k, v in known.verified_kinds.items()}
     reviewed = set(known.reviewed_pairs)
+    # Who each customer is kept apart from, following this batch's merges: a customer kept apart from
+    # someone who is merged into a third one here is kept apart from that survivor from then on.
+    apart: dict[int, set[int]] = {}
+    for pair in known.reviewed_pairs:
+        a, b = tuple(pair)
+        apart.setdefault(a, set()).add(b)
+        apart.setdefault(b, set()).add(a)
     for event in events:
         refs = sorted({plan.find(owner[i.key]) for i in event.identifiers if i.key in owner}, key=_priority)
         if not refs:
@@ -69,7 +76,7 @@ def resolve(events: list[ParsedEvent], known: KnownState, guards: Guards) -> Pla
             target = refs[0]
             for other in refs[1:]:
                 pair = frozenset((target, other))
-                if pair in known.reviewed_pairs:
+                if other in apart.get(target, ()):
                     # A person kept them apart (in the queue, or by undoing their merge) or has yet to
                     # decide: no event merges them, whatever it carries.
                     plan.kept_apart.append((event.index, target, other))
@@ -83,6 +90,10 @@ def resolve(events: list[ParsedEvent], known: KnownState, guards: Guards) -> Pla
                 plan.parent[other] = target
                 counts[target].update(counts.pop(other))
                 verified[target] |= verified.pop(other)
+                for kept in apart.pop(other, ()):
+                    apart[kept].discard(other)
+                    apart[kept].add(target)
+                    apart.setdefault(target, set()).add(kept)
                 if other > 0:
                     plan.merges.append((target, other, event.index))
         plan.targets[event.index] = target

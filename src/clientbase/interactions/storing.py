@@ -54,23 +54,50 @@ def _known_state(events: list[ParsedEvent], guards: Guards, lock: IdentityLock) 
     # Every holder is locked before its counts are read (an event may attach to any of them, so none may
     # be merged meanwhile: see identity.locks); the counts are read only for those resolution may consult.
     owner = {f"{kind}:{value}": customer_id for (kind, value), customer_id in lock.holders(pairs).items()}
-    reviews = ReviewCase._meta.db_table
     customers = _consulted(events, owner)
     counts: dict[int, Counter[str]] = {c: Counter() for c in customers}
     verified: dict[int, set[str]] = {c: set() for c in customers}
-    reviewed: set[frozenset[int]] = set()
     # Both reads as one message on PostgreSQL; a review needs two customers.
     counted, paired = fastsql.select_in_each([
         (f"SELECT customer_id, kind, verified, COUNT(*) FROM {Identifier._meta.db_table} "
          "WHERE {match} GROUP BY customer_id, kind, verified", "customer_id", customers, ()),
-        (f"SELECT customer_a_id, customer_b_id FROM {reviews} WHERE status <> %s AND {{match}}",
-         "customer_a_id", customers if len(customers) > 1 else [], [ReviewStatus.MERGED.value])])
+        (_family_reviews_sql(), "id", customers if len(customers) > 1 else [], ())])
     for customer_id, kind, is_verified, n in counted:
         counts[customer_id][kind] += n
         if is_verified and kind in guards.single_valued:
             verified[customer_id].add(kind)
-    reviewed.update(frozenset((a, b)) for a, b in paired)
-    return KnownState(owner, counts, verified, reviewed)
+    return KnownState(owner, counts, verified, _reviewed_pairs(paired))
+
+
+@functools.cache
+def _family_reviews_sql() -> str:
+    """For each consulted customer (``{match}`` on its id), the undecided or kept-apart review cases of it and
+    of every customer merged into it, directly or down a chain: (customer, member, case's a, case's b).
+
+    A pair kept apart stays apart when one of them is later merged into a third profile: the survivor
+    now holds that person. Before, an event carrying the other one's phone and the survivor's card merged
+    them again, silently (a walkthrough of the seventeenth session). Each member costs one look into the
+    customers' ``merged_into`` index and two into the cases' customer indexes."""
+    customers, reviews = Customer._meta.db_table, ReviewCase._meta.db_table
+    merged = ReviewStatus.MERGED.value
+    cases = " UNION ALL ".join(
+        f"SELECT family.root, family.id, r.customer_a_id, r.customer_b_id FROM family "
+        f"JOIN {reviews} AS r ON r.{end} = family.id WHERE r.status <> '{merged}'"
+        for end in ("customer_a_id", "customer_b_id"))
+    return (f"WITH RECURSIVE family(root, id) AS (SELECT id, id FROM {customers} WHERE {{match}} "
+            f"UNION ALL SELECT family.root, c.id FROM {customers} AS c JOIN family ON c.merged_into_id = family.id) "
+            f"{cases}")
+
+
+def _reviewed_pairs(rows: list[tuple[Any, ...]]) -> set[frozenset[int]]:
+    """The pairs of consulted customers that a review case (between them, or between customers merged
+    into them) keeps apart, from ``_family_reviews_sql``'s rows."""
+    root_of = {member: root for root, member, _, _ in rows}
+    pairs = set()
+    for _, _, a, b in rows:
+        if a in root_of and b in root_of and root_of[a] != root_of[b]:
+            pairs.add(frozenset((root_of[a], root_of[b])))
+    return pairs
 
 
 def _consulted(events: list[ParsedEvent], owner: dict[str, int]) -> list[int]:

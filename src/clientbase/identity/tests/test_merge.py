@@ -221,3 +221,34 @@ def test_an_undone_merge_stays_undone_when_an_event_links_the_pair_again() -> No
     assert Merge.objects.filter(unmerged_at__isnull=True).count() == 0
     again = merge_customers(older, newer, actor=SYSTEM)  # by hand: a person decides
     assert again.absorbed_id == newer.pk
+
+
+def test_a_pair_kept_apart_stays_apart_after_one_of_them_is_merged_into_someone_else() -> None:
+    """Anna and Boris were merged by mistake and the merge undone. Boris's profile is later merged into a
+    third one (his card): an event carrying Anna's phone and Boris's card links Anna to the survivor, which
+    now holds Boris. It merges nothing and says why; so does the same chain within one batch."""
+    card = make_customer(phone=None, identifiers=[{"kind": "card", "value": "0001234"}])  # the oldest: survives
+    anna = make_customer(phone="+79161234567")
+    boris = make_customer(phone=None, identifiers=[{"kind": "email", "value": "boris@example.com"}])
+    unmerge(merge_customers(anna, boris, actor=SYSTEM), actor=SYSTEM)
+    first = ingest(make_event(identifiers={"email": "boris@example.com", "card": "0001234"}, id="link"))
+    assert first.results[0].merges == [{"merge_id": first.results[0].merges[0]["merge_id"], "survivor": card.pk,
+                                        "absorbed": boris.pk}]
+    report = ingest(make_event(identifiers={"phone": "+79161234567", "card": "0001234"}, id="again"))
+    assert not report.results[0].merges
+    assert f"Customers #{card.pk} and #{anna.pk} not merged" in " ".join(report.results[0].notes)
+    assert Customer.objects.get(pk=anna.pk).merged_into_id is None
+
+
+def test_a_pair_kept_apart_stays_apart_when_the_chain_forms_within_one_batch() -> None:
+    card = make_customer(phone=None, identifiers=[{"kind": "card", "value": "0001234"}])
+    anna = make_customer(phone="+79161234567")
+    boris = make_customer(phone=None, identifiers=[{"kind": "email", "value": "boris@example.com"}])
+    unmerge(merge_customers(anna, boris, actor=SYSTEM), actor=SYSTEM)
+    report = ingest(make_event(identifiers={"email": "boris@example.com", "card": "0001234"}, id="link"),
+                    make_event(identifiers={"phone": "+79161234567", "card": "0001234"}, id="again"),
+                    make_event(identifiers={"phone": "+79161234567"}, id="pad"))
+    assert [len(r.merges) for r in report.results] == [1, 0, 0]
+    assert "not merged" in " ".join(report.results[1].notes)
+    assert Customer.objects.get(pk=anna.pk).merged_into_id is None
+    assert Customer.objects.get(pk=boris.pk).merged_into_id == card.pk
