@@ -39,16 +39,23 @@ def test_ingest_file_counts_and_rejects_with_line_numbers(tmp_path: Path) -> Non
     assert rows[1]["errors"][0]["path"] == "identifiers.email"
 
 
-def test_a_file_ends_with_the_same_results_whatever_its_batch_size(tmp_path: Path) -> None:
-    """Batches are parsed in a helper thread while the one before commits: that moves the parsing only, so
-    counts, rows and the rejects file are the same for any batch size, the last lines that are not JSON
-    included."""
+def _mixed_file(tmp_path: Path) -> Path:
+    """Seven events over five phones (the fourth with a bad time), a resend, a line that is not JSON and
+    an empty last line: 6 created, 1 duplicate, 2 rejected (lines 4 and 9)."""
     phones = [f"+7916123456{i}" for i in range(5)]
     lines = [json.dumps(make_event(id=str(i), identifiers={"phone": phones[i % 5]})) for i in range(7)]
     lines[3] = json.dumps(make_event(id="3", occurred_at="yesterday"))
     lines += [json.dumps(make_event(id="0")), "{broken", ""]
     source = tmp_path / "events.jsonl"
     source.write_text("\n".join(lines) + "\n")
+    return source
+
+
+def test_a_file_ends_with_the_same_results_whatever_its_batch_size(tmp_path: Path) -> None:
+    """Batches are parsed in a helper thread while the one before commits: that moves the parsing only, so
+    counts, rows and the rejects file are the same for any batch size, the last lines that are not JSON
+    included."""
+    source = _mixed_file(tmp_path)
     for batch_size in (1, 3, 100):
         Event.objects.all().delete()
         rejects = tmp_path / f"rejects-{batch_size}.jsonl"
@@ -60,12 +67,7 @@ def test_a_file_ends_with_the_same_results_whatever_its_batch_size(tmp_path: Pat
 
 def test_a_file_read_and_parsed_in_a_second_process_ends_as_in_this_one(tmp_path: Path) -> None:
     """``in_process``: the same counts, rows, reports and rejects file as the helper thread's parse."""
-    phones = [f"+7916123456{i}" for i in range(5)]
-    lines = [json.dumps(make_event(id=str(i), identifiers={"phone": phones[i % 5]})) for i in range(7)]
-    lines[3] = json.dumps(make_event(id="3", occurred_at="yesterday"))
-    lines += [json.dumps(make_event(id="0")), "{broken", ""]
-    source = tmp_path / "events.jsonl"
-    source.write_text("\n".join(lines) + "\n")
+    source = _mixed_file(tmp_path)
     outcomes = []
     for in_process in (False, True):
         Event.objects.all().delete()
