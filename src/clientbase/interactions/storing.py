@@ -324,7 +324,8 @@ def apply_group(events: list[ParsedEvent], results: "list[EventResult]", actor: 
     for index, key in plan.capped:
         results[index].notes.append(f"{key} not attached: the customer has reached the cap for its kind.")
     for index, a, b in plan.kept_apart:
-        results[index].notes.append(f"Customers #{a} and #{b} not merged: they are kept apart, or wait in the review queue.")
+        results[index].notes.append(f"Customers #{a} and #{b} not merged: they, or customers merged into them, "
+                                    "are kept apart or wait in the review queue.")
     for event, customer_id in zip(events, customer_ids, strict=True):
         results[event.index].customer_id = customer_id
         for junk in event.junk:
