@@ -1,3 +1,9 @@
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.templatetags.static import static
 from django.test import Client
 
 from clientbase.access.actor import SYSTEM
@@ -171,3 +177,16 @@ def test_history_values_read_as_labels_and_dates_in_the_users_language() -> None
     assert "01.05.1990" in html
     tomb = client_for("admin").get(f"/customers/{absorbed.pk}/history/").content.decode()
     assert f">#{survivor.pk}<" in tomb  # merged into: the survivor's number, not a bare id
+
+
+def test_the_urls_load_before_collectstatic_has_written_the_manifest(settings: Any, tmp_path: Path) -> None:
+    """Production storage with no manifest yet (a demo build's outbox reverses URLs before the server's
+    ``collectstatic``): loading the URL conf must not look a static file up."""
+    import clientbase.urls
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
+    settings.STATIC_ROOT = str(tmp_path)
+    importlib.reload(clientbase.urls)
+    with pytest.raises(ValueError, match="Missing staticfiles manifest"):  # the lookup it must not make
+        static("web/favicon.svg")
