@@ -319,10 +319,9 @@ class _Flattened:
     vendor: str
 
     def __iter__(self) -> Iterator[Flat]:
-        from django.db import connection
-
-        if connection.vendor != self.vendor:  # the stored columns are converted for this database
-            raise RuntimeError(f"The parsing process is set up for {connection.vendor}, the stream for {self.vendor}.")
+        vendor = transaction.get_connection().vendor
+        if vendor != self.vendor:  # the stored columns are converted for this database
+            raise RuntimeError(f"The parsing process is set up for {vendor}, the stream for {self.vendor}.")
         for raw, info in self.source:
             results, parsed = _parse(raw, self.guards, self.region, self.vendor)
             rejected = [(r.index, r.source, r.id, [(e.path, e.message) for e in r.errors])

@@ -58,7 +58,7 @@ def resolve(events: list[ParsedEvent], known: KnownState, guards: Guards) -> Pla
     owner = dict(known.owner)
     counts: dict[int, Counter[str]] = {k: Counter(v) for k, v in known.counts.items()}
     verified: dict[int, set[str]] = {k: set(v) for k, v in known.verified_kinds.items()}
-    reviewed = set(known.reviewed_pairs)
+    reviewed: set[frozenset[int]] = set()  # pairs this batch sent to review (a stored pair is in ``apart``)
     # Who each customer is kept apart from, following this batch's merges: a customer kept apart from
     # someone who is merged into a third one here is kept apart from that survivor from then on.
     apart: dict[int, set[int]] = {}
