@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from array import array
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ def _ingest(size: int, batch: int, seed: int, how: str, workdir: Path) -> dict[s
     from clientbase.interactions.cli import ingest_file
     from clientbase.interactions.ingest import ingest_stream
 
-    totals: dict[str, int] = {}
+    totals: Counter[str] = Counter()
     generating = 0.0
     path = workdir / "events.jsonl"
     if how != "objects":
@@ -161,12 +162,11 @@ def _ingest(size: int, batch: int, seed: int, how: str, workdir: Path) -> dict[s
     if how == "objects":
         with bulk_writes(connection), tqdm(total=size, unit="ev", desc="ingest") as bar:
             for report in ingest_stream(batches(), actor=SYSTEM):
-                for key, value in report.counts().items():
-                    totals[key] = totals.get(key, 0) + value
+                totals.update(report.counts())
                 bar.update(len(report.results))
     else:
-        totals = dict(ingest_file(path, rejects_path=None, batch_size=batch, progress=True,
-                                  in_process=None if how == "file" else how == "file-process"))
+        totals = ingest_file(path, rejects_path=None, batch_size=batch, progress=True,
+                             in_process=None if how == "file" else how == "file-process")
     elapsed = time.perf_counter() - started - generating
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     path.unlink(missing_ok=True)
@@ -175,7 +175,7 @@ def _ingest(size: int, batch: int, seed: int, how: str, workdir: Path) -> dict[s
             "process_cpu_s": round(time.process_time() - process_cpu - generating, 2),
             # The parsing process's, when there is one.
             "parser_process_cpu_s": round(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 2),
-            **{key: totals.get(key, 0) for key in ("created", "duplicate", "rejected", "merged", "reviews")}}
+            **{key: totals[key] for key in ("created", "duplicate", "rejected", "merged", "reviews")}}
 
 
 def _settled() -> None:
