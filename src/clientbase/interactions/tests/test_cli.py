@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from clientbase.access.actor import SYSTEM
 from clientbase.core import readahead
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.offload import OffloadFailed
+from clientbase.customers.models import Customer
+from clientbase.identity.models import Identifier
 from clientbase.interactions import ingest
 from clientbase.interactions.cli import JsonLines, ingest_file
 from clientbase.interactions.ingest import ingest_batches, ingest_stream
@@ -205,3 +208,73 @@ def test_a_stream_reports_each_batch_in_order() -> None:
     reports = list(ingest_stream(iter(batches), actor=SYSTEM))
     assert [[r.id for r in report.results] for report in reports] == [[e["id"] for e in b] for b in batches]
     assert Event.objects.count() == 12
+
+
+@pytest.fixture
+def refused_phone() -> Iterator[str]:
+    """A phone the database itself refuses to store (a trigger raising an integrity error), as a failure
+    no parse can foresee: the kind that makes a stream's batch fall back to savepoints."""
+    phone = "+79160000013"
+    with connection.cursor() as cursor:
+        if settings.IS_POSTGRES:
+            cursor.execute("CREATE FUNCTION refuse_phone() RETURNS trigger AS $$ BEGIN "
+                           f"IF NEW.value = '{phone}' THEN RAISE EXCEPTION 'refused by a test trigger' "
+                           "USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN NEW; END $$ "
+                           "LANGUAGE plpgsql")
+            cursor.execute("CREATE TRIGGER refuse_phone BEFORE INSERT ON identity_identifier "
+                           "FOR EACH ROW EXECUTE FUNCTION refuse_phone()")
+        else:
+            cursor.execute(f"CREATE TRIGGER refuse_phone BEFORE INSERT ON identity_identifier "
+                           f"WHEN NEW.value = '{phone}' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END")
+    yield phone
+
+
+def _recording_store_parsed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    calls: list[bool] = []
+    store_parsed = ingest._store_parsed
+
+    def recording(*args: Any, savepoints: bool = True) -> Any:
+        calls.append(savepoints)
+        return store_parsed(*args, savepoints=savepoints)
+
+    monkeypatch.setattr(ingest, "_store_parsed", recording)
+    return calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_batch_goes_in_without_a_savepoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A savepoint held while a batch writes makes SQLite copy every page the batch changes into a journal
+    first (ingest._store_batch); a batch that goes in cleanly opens none."""
+    calls = _recording_store_parsed(monkeypatch)
+    batches = [[make_event(id=f"{b}-{i}", identifiers={"phone": f"+7916000{b}{i:03d}"}) for i in range(3)]
+               for b in range(2)]
+    with CaptureQueriesContext(connection) as queries:
+        reports = list(ingest_stream(iter(batches), actor=SYSTEM))
+    assert [[r.status for r in report.results] for report in reports] == [["created"] * 3] * 2
+    assert calls == [False, False]
+    assert not [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+
+
+def test_a_stream_batch_that_fails_is_stored_again_with_savepoints_and_rejects_only_its_bad_event(
+        monkeypatch: pytest.MonkeyPatch, refused_phone: str) -> None:
+    calls = _recording_store_parsed(monkeypatch)
+    known = make_event(id="known", identifiers={"phone": "+79160000001", "email": "known@example.ru"})
+    assert [r.status for r in next(ingest_stream(iter([[known]]), actor=SYSTEM)).results] == ["created"]
+    customer = Event.objects.get(external_id="known").customer_id
+    batch = [make_event(id="a", identifiers={"phone": "+79160000002"}, traits={"first_name": "Анна"}),
+             make_event(id="b", identifiers={"phone": refused_phone}, traits={"first_name": "Борис"}),
+             make_event(id="c", identifiers={"email": "known@example.ru"}),
+             make_event(id="a", identifiers={"phone": "+79160000002"})]
+    [report] = ingest_stream(iter([batch]), actor=SYSTEM)
+    assert calls == [False, False, True]  # the known event's batch; this one's first try, then its second
+    assert [r.status for r in report.results] == ["created", "rejected", "created", "duplicate"]
+    rejected = report.results[1]
+    assert "refused by a test trigger" in rejected.errors[0].message
+    assert (rejected.customer_id, rejected.merges, rejected.notes) == (None, [], [])
+    # Everything of the first try was rolled back: the bad event left nothing, the others went in once.
+    assert report.results[2].customer_id == customer
+    assert report.results[3].notes == ["Same (source, id) as event 0 of this batch."]
+    assert sorted(Event.objects.values_list("external_id", flat=True)) == ["a", "c", "known"]
+    assert not Identifier.objects.filter(value=refused_phone).exists()
+    assert not Customer.objects.filter(first_name="Борис").exists()
+    assert Customer.objects.filter(first_name="Анна").count() == 1
