@@ -144,3 +144,23 @@ def test_defaults_of_columns_not_given_are_kept_with_the_plan_unless_computed_pe
     finally:
         monkeypatch.undo()
         fastinsert._rows_plan.cache_clear()
+
+
+offsets = st.integers(-14 * 60, 14 * 60).map(lambda minutes: dt.timezone(dt.timedelta(minutes=minutes)))
+
+
+@given(st.lists(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1), timezones=offsets),
+                min_size=1, max_size=fastinsert.FEW + 2))
+def test_moments_of_any_offset_are_stored_as_the_same_instant(moments: list[dt.datetime]) -> None:
+    """Moments go to the database as text (ISO with their own offset on PostgreSQL, naive UTC on SQLite):
+    each reads back as the instant it was, through COPY and through the few rows' INSERT alike."""
+    customer = make_customer(phone=None)
+    Event.objects.all().delete()
+    received = dt.datetime(2026, 12, 7, 15, 30, 0, 123456, tzinfo=dt.UTC)
+    with transaction.atomic():
+        for label, batch in (("one", moments[:1]), ("all", moments)):  # an INSERT on PostgreSQL, then COPY past FEW
+            insert_rows(Event, _EVENT_COLUMNS, [("test", f"{label}-{i}", "visit", "web", moment, received,
+                                                 customer.pk, [], {}, {}) for i, moment in enumerate(batch)])
+    stored = {e.external_id: (e.occurred_at, e.received_at) for e in Event.objects.all()}
+    assert stored["one-0"] == (moments[0], received)
+    assert [stored[f"all-{i}"] for i in range(len(moments))] == [(m, received) for m in moments]
