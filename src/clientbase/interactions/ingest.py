@@ -384,10 +384,9 @@ def _store_batch(results: list[EventResult], parsed: list[ParsedEvent], actor: A
         with transaction.atomic(), before_events(before):
             return _store_parsed(results, parsed, actor, guards, savepoints=False)
     except (IntegrityError, DomainValidationError):
-        for event in parsed:
-            result = results[event.index]
-            result.status, result.customer_id, result.review_id = "created", None, None
-            result.merges, result.errors, result.notes = [], [], []
+        for event in parsed:  # each stored event's result as the parse left it (the rejected ones are untouched)
+            first = results[event.index]
+            results[event.index] = EventResult(first.index, source=first.source, id=first.id)
     with transaction.atomic(), before_events(before):
         return _store_parsed(results, parsed, actor, guards)
 
