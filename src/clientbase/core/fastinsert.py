@@ -518,8 +518,10 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     """``UPDATE … SET columns WHERE pk`` for each row (pk, *values); each pk at most once per call.
 
     ``bulk_update`` writes one CASE expression per column over all rows, which grows quadratically
-    in the SQL it builds. SQLite: one small statement per row, prepared once (executemany). PostgreSQL:
-    one statement over arrays, where a pk given twice would be updated from either row.
+    in the SQL it builds. SQLite: one small statement per row, prepared once (executemany), its values
+    converted as ``insert_rows`` converts them (``get_db_prep_save`` of a moment was most of the Python
+    time of a merge round's two updates). PostgreSQL: one statement over arrays, where a pk given twice
+    would be updated from either row.
     """
     meta = model._meta
     by_attname = {f.attname: f for f in meta.concrete_fields}
@@ -527,7 +529,11 @@ def update_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     quote = connection.ops.quote_name
     sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(str(f.column))} = %s' for f in fields)} "
            f"WHERE {quote(str(meta.pk.column))} = %s")  # type: ignore[union-attr]
-    prepared = [(*(_prepared(f, v) for f, v in zip(fields, row[1:], strict=True)), row[0]) for row in rows]
+    if connection.vendor == "postgresql":
+        prepared = [(*(_prepared(f, v) for f, v in zip(fields, row[1:], strict=True)), row[0]) for row in rows]
+    else:
+        convert = [_converter(f) for f in fields]
+        prepared = [(*(c(v) for c, v in zip(convert, row[1:], strict=True)), row[0]) for row in rows]
     if not prepared:
         return
     with connection.cursor() as cursor:

@@ -29,7 +29,8 @@ from clientbase.core.errors import DomainValidationError
 from clientbase.core.tabular import Sheet, read_sheets, sheet_names
 from clientbase.core.text import search_key
 from clientbase.customers import import_columns as columns
-from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.history import history_row, insert_history
+from clientbase.customers.models import Customer
 from clientbase.customers.rules import to_json
 from clientbase.identity.models import Identifier
 from clientbase.identity.rules import normalize
@@ -38,8 +39,6 @@ from clientbase.identity.selectors import identifier_owners
 BATCH = 2000
 ROLE_ORDER = ("customers", "phones", "contracts")
 MODES = ("all-or-nothing", "valid-rows")
-HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id", "channel",
-                   "source", "at")
 PROFILE_FIELDS = ("last_name", "first_name", "middle_name", "birth_date", "gender", "city", "address", "notes")
 
 
@@ -209,7 +208,7 @@ class Importer:
         history += [self._history(created[ref], "created", None, values, at) for ref, values in opening.items()]
         fastinsert.insert_rows(Identifier, ("customer_id", "kind", "value", "raw", "label", "source", "created_at"),
                                identifiers)
-        fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, history)
+        insert_history(history)
         self.result.created += len(created)
         existing = {t for t in updates} | {r for r, *_ in new_ids if r > 0}
         self.result.updated += len(existing & changed)
@@ -257,10 +256,7 @@ class Importer:
         return ids
 
     def _history(self, customer_id: int, field: str, old: Any, new: Any, at: dt.datetime) -> tuple[Any, ...]:
-        """A ProfileChange row as ``history.change_row`` makes it, as a plain tuple for the bulk insert."""
-        token_id = self.actor.token.pk if self.actor.token else None
-        return (customer_id, field, to_json(old), to_json(new), self.actor.user_id, token_id, self.actor.channel,
-                self.source, at)
+        return history_row(customer_id, field, old, new, actor=self.actor, source=self.source, at=at)
 
     def _update(self, updates: dict[int, dict[str, Any]]) -> set[int]:
         """Apply non-empty row values that differ from the stored ones; the ids of customers that changed."""
@@ -276,7 +272,7 @@ class Importer:
                 changed.append(customer)
         if changed:
             Customer.objects.bulk_update(changed, [*sorted(touched), "search_key"])
-        fastinsert.insert_rows(ProfileChange, HISTORY_COLUMNS, rows)
+        insert_history(rows)
         return {c.pk for c in changed}
 
 

@@ -25,8 +25,8 @@ from clientbase.core import fastinsert, fastsql
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.text import search_key
-from clientbase.customers.history import change_row
-from clientbase.customers.models import Customer, ProfileChange
+from clientbase.customers.history import history_row, insert_history
+from clientbase.customers.models import Customer
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.consents import stricter
 from clientbase.identity.locks import lock_identity
@@ -170,7 +170,9 @@ def _move_one(labels: tuple[str, ...], absorbed: int, survivor: int) -> dict[str
 
 
 def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: Actor,
-                  tags: dict[int, set[int]], tag_names: dict[int, str]) -> list[ProfileChange]:
+                  tags: dict[int, set[int]], tag_names: dict[int, str], at: datetime.datetime) -> list[tuple[Any, ...]]:
+    """Apply the field rule to ``survivor``, note what it overwrote on ``merge``; the history rows
+    (``history_row``) of every value that lost or was overwritten."""
     source = f"merge:{merge.pk}"
     rows = []
     for key in BUILTIN_FIELDS:
@@ -182,10 +184,10 @@ def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: A
         if _empty(mine):
             merge.overwritten[key] = {"survivor": to_json(mine), "absorbed": to_json(theirs)}
             setattr(survivor, key, theirs)
-            rows.append(change_row(survivor, key, mine, theirs, actor=actor, source=source))
+            rows.append(history_row(survivor.pk, key, mine, theirs, actor=actor, source=source, at=at))
         else:
             # The survivor's value wins; the losing one is kept as the "old" side of a history row.
-            rows.append(change_row(survivor, key, theirs, mine, actor=actor, source=source))
+            rows.append(history_row(survivor.pk, key, theirs, mine, actor=actor, source=source, at=at))
     custom = dict(survivor.custom)
     for key, theirs in absorbed.custom.items():
         mine = custom.get(key)
@@ -194,16 +196,16 @@ def _merge_fields(survivor: Customer, absorbed: Customer, merge: Merge, actor: A
         if _empty(mine):
             merge.overwritten[f"custom.{key}"] = {"survivor": mine, "absorbed": theirs}
             custom[key] = theirs
-            rows.append(change_row(survivor, f"custom.{key}", mine, theirs, actor=actor, source=source))
+            rows.append(history_row(survivor.pk, f"custom.{key}", mine, theirs, actor=actor, source=source, at=at))
         else:
-            rows.append(change_row(survivor, f"custom.{key}", theirs, mine, actor=actor, source=source))
+            rows.append(history_row(survivor.pk, f"custom.{key}", theirs, mine, actor=actor, source=source, at=at))
     survivor.custom = custom
     added = tags[absorbed.pk] - tags[survivor.pk]
     if added:
         names = sorted(tag_names[t] for t in added)
         merge.overwritten["tags"] = {"added": names}
         tags[survivor.pk] |= added
-        rows.append(change_row(survivor, "tags", None, names, actor=actor, source=source))
+        rows.append(history_row(survivor.pk, "tags", None, names, actor=actor, source=source, at=at))
     return rows
 
 
@@ -306,8 +308,7 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, read
     marks, merge_ids, tags, consents = reads or _before_moving(pairs)[0]
     # Ids first, rows last (with what moved and what was overwritten): one insert instead of an insert
     # and an update of three JSON columns per merge.
-    merges = [Merge(pk=pk, survivor_id=s, absorbed_id=a, at=at, actor_user_id=actor.user_id, reason=reason[:200],
-                    **marks) for (s, a, reason), pk in zip(pairs, merge_ids, strict=True)]
+    merges = [_new_merge(pk, s, a, at, actor, reason, marks) for (s, a, reason), pk in zip(pairs, merge_ids, strict=True)]
     owners = {a: s for s, a, _ in pairs}
     labels = _labels()
     if _one_statement(owners):
@@ -316,9 +317,8 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, read
         found = _rows_of(labels, sorted(owners))
         for label, moved in found.items():
             _move_rows(label, owners, moved)
-    for label in labels:
-        for merge in merges:
-            merge.moved[label] = found[label].get(merge.absorbed_id, [])
+    for merge in merges:
+        merge.moved = {label: found[label].get(merge.absorbed_id, []) for label in labels}
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     through = Customer.tags.through
     tag_names = dict(Customer.tags.field.related_model.objects.filter(  # type: ignore[attr-defined]
@@ -327,11 +327,12 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, read
     triples = [(customers[s], customers[a], m) for (s, a, _), m in zip(pairs, merges, strict=True)]
     created = _merge_consents(triples, consents)
     Consent.objects.bulk_create([c for rows in created.values() for c in rows])
-    history: list[ProfileChange] = []
+    history: list[tuple[Any, ...]] = []
     for survivor, absorbed, merge in triples:
         merge.created_consents = [c.pk for c in created.get(merge.pk, [])]
-        history += _merge_fields(survivor, absorbed, merge, actor, tags, tag_names)
-        history.append(change_row(absorbed, "merged_into", None, survivor.pk, actor=actor, source=f"merge:{merge.pk}"))
+        history += _merge_fields(survivor, absorbed, merge, actor, tags, tag_names, at)
+        history.append(history_row(absorbed.pk, "merged_into", None, survivor.pk, actor=actor,
+                                   source=f"merge:{merge.pk}", at=at))
         absorbed.merged_into_id = survivor.pk
     through.objects.bulk_create([through(customer_id=pk, tag_id=t) for pk in involved
                                  for t in sorted(tags[pk] - before[pk])], ignore_conflicts=True)
@@ -349,11 +350,26 @@ def _round(pairs: list[Pair], customers: dict[int, Customer], actor: Actor, read
         fastinsert.update_rows(Customer, fields, [(c.pk, *(getattr(c, f) for f in fields)) for c in survivors.values()])
         fastinsert.update_rows(Customer, ["merged_into_id", "updated_at"],
                                [(a.pk, a.merged_into_id, at) for _, a, _ in triples])
-        fastinsert.insert(history)
-        fastinsert.insert(merges)
-    for merge in merges:
-        merge._state.adding, merge._state.db = False, connection.alias
+        insert_history(history)
+        names = _merge_attnames()
+        fastinsert.insert_rows(Merge, names, [tuple(getattr(m, n) for n in names) for m in merges])
     return merges
+
+
+@functools.cache
+def _merge_attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in Merge._meta.concrete_fields)
+
+
+def _new_merge(pk: int, survivor: int, absorbed: int, at: datetime.datetime, actor: Actor, reason: str,
+               marks: dict[str, int]) -> Merge:
+    """A merge row about to be stored (``_round`` inserts it last, with what moved and what was
+    overwritten), built as a stored row is (``fastsql.built``): ``Merge(**fields)`` was a sixth of a round."""
+    values: dict[str, Any] = {
+        "id": pk, "survivor_id": survivor, "absorbed_id": absorbed, "at": at, "actor_user_id": actor.user_id,
+        "reason": reason[:200], "moved": {}, "overwritten": {}, "created_consents": [], **marks,
+        "unmerged_at": None, "unmerged_by_id": None}
+    return fastsql.built(Merge, _merge_attnames(), [values[name] for name in _merge_attnames()], connection.alias)
 
 
 def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> list[Merge]:

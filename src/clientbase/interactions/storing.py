@@ -20,7 +20,7 @@ from clientbase.core import fastsql
 from clientbase.core.clock import now
 from clientbase.core.fastinsert import converter, insert_rows, update_rows
 from clientbase.core.text import search_key
-from clientbase.customers.history import change_row
+from clientbase.customers.history import change_row, history_row, insert_history
 from clientbase.customers.models import Customer, ProfileChange
 from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 _CHUNK = 2000
 _NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name")
-_HISTORY_COLUMNS = ("customer_id", "field", "old_value", "new_value", "actor_user_id", "actor_token_id",
-                    "channel", "source", "at")
 _IDENTIFIER_COLUMNS = ("customer_id", "kind", "value", "raw", "verified", "label", "source", "created_at")
 _EVENT_COLUMNS = ("source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
                   "identifiers", "traits", "data")
@@ -166,11 +164,10 @@ def _create_customers(plan: Plan, events: list[ParsedEvent], actor: Actor) -> tu
         {**values[ref], "search_key": search_key(*(values[ref].get(f, "") for f in _NAME_FIELDS))}
         for ref in roots]), strict=True))
     at = now()
-    token_id = actor.token.pk if actor.token else None
-    insert_rows(ProfileChange, _HISTORY_COLUMNS, [
-        *((ids[ref], "created", None, first[ref], actor.user_id, token_id, actor.channel, opening[ref].channel, at)
+    insert_history([
+        *(history_row(ids[ref], "created", None, first[ref], actor=actor, source=opening[ref].channel, at=at)
           for ref in roots),
-        *((ids[ref], key, None, to_json(value), actor.user_id, token_id, actor.channel, channel, at)
+        *(history_row(ids[ref], key, None, value, actor=actor, source=channel, at=at)
           for ref, key, value, channel in later)])
     return ids, set(openers)
 
@@ -218,13 +215,11 @@ def _store_identifiers(plan: Plan, real: Any, by_index: dict[int, ParsedEvent], 
     """Attach the new identifiers; each gets a history row unless its event created the customer (the
     ``created`` row lists it)."""
     at = now()
-    token_id = actor.token.pk if actor.token else None
     identifiers = [(real(ref), i.kind, i.value, i.raw, i.verified, "", by_index[index].channel, at)
                    for i, ref, index in plan.new_identifiers]
     insert_rows(Identifier, _IDENTIFIER_COLUMNS, identifiers)
-    insert_rows(ProfileChange, _HISTORY_COLUMNS, [
-        (row[0], f"identifiers.{row[1]}", None, row[2], actor.user_id, token_id, actor.channel, row[6], at)
-        for row, (_, _, index) in zip(identifiers, plan.new_identifiers, strict=True) if index not in openers])
+    insert_history(history_row(row[0], f"identifiers.{row[1]}", None, row[2], actor=actor, source=row[6], at=at)
+                   for row, (_, _, index) in zip(identifiers, plan.new_identifiers, strict=True) if index not in openers)
 
 
 _CONVERTED = ("occurred_at", "identifiers", "traits", "data")
