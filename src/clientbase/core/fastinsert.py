@@ -228,7 +228,8 @@ def _same(value: Any) -> Any:
 
 
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-                converted: Collection[str] = (), one_call: bool = False) -> int:
+                converted: Collection[str] = (), one_call: bool = False,
+                ready: Callable[[], None] | None = None) -> int:
     """INSERT plain tuples (values in ``columns`` order, by attname: ``customer_id``) without building
     model instances; model defaults fill the other columns. Returns the number of rows.
 
@@ -239,10 +240,14 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     SQLite's parameter limit says so) instead of ``executemany``. The driver lets go of the GIL while
     SQLite runs a statement, and ``executemany`` takes it back for every row: a helper thread running
     Python meanwhile (ingest's parser) then works beside the insert instead of taking turns with it.
-    PostgreSQL: ``COPY`` either way."""
+    PostgreSQL: ``COPY`` either way.
+
+    ``ready``: called once the rows are converted, just before they are sent (if there are any)."""
     names, prepared = _plain_rows(model, columns, rows, converted)
     if not prepared:
         return 0
+    if ready is not None:
+        ready()
     if one_call and connection.vendor == "sqlite":
         _insert_many(model._meta.db_table, names, prepared)
     else:

@@ -228,8 +228,8 @@ _before_events: ContextVar[Callable[[], None] | None] = ContextVar("before_event
 
 @contextmanager
 def before_events(callback: Callable[[], None]) -> Iterator[None]:
-    """Call ``callback`` once in this block: on SQLite just before its first events insert
-    (``_store_events``), otherwise (or if no events came to be inserted) when the block ends without an error.
+    """Call ``callback`` once in this block: on SQLite just before its first events insert statement, once
+    its rows are converted (``_store_events``), otherwise (or if no events came to be inserted) when the block ends without an error.
 
     ``ingest.ingest_stream`` starts parsing the next batch there. On SQLite the events then go in with
     one multi-row statement, during which the driver lets go of the GIL (``insert_rows(one_call=True)``),
@@ -273,19 +273,33 @@ def _own_values(event: ParsedEvent) -> tuple[Any, ...]:
             event.data)
 
 
+def _now_before_events() -> Callable[[], None] | None:
+    """The ``before_events`` callback, if one waits, as a call that also marks it done."""
+    callback = _before_events.get()
+    if callback is None:
+        return None
+
+    def call() -> None:
+        _before_events.set(None)
+        callback()
+    return call
+
+
 def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
     """Store the events; model instances (with ids) only when handlers will need them. On SQLite the
     ``before_events`` callback runs first."""
     received = now()
-    if (callback := _before_events.get()) is not None and connection.vendor == "sqlite":
-        _before_events.set(None)
-        callback()
+    callback = _now_before_events() if connection.vendor == "sqlite" else None
     if not any(handlers_for(e.type) for e in events):
         rows = [(e.source, e.external_id, e.type, e.channel, occurred, received, customer_id, identifiers, traits, data)
                 for e, customer_id in zip(events, customer_ids, strict=True)
                 for occurred, identifiers, traits, data in (e.columns or stored_columns(e, connection.vendor),)]
-        insert_rows(Event, _EVENT_COLUMNS, rows, converted=_CONVERTED, one_call=True)
+        # The callback once the rows are ready: while they were built, a helper started by it took turns
+        # with this thread for the GIL; during the statement this thread does not need it.
+        insert_rows(Event, _EVENT_COLUMNS, rows, converted=_CONVERTED, one_call=True, ready=callback)
         return None
+    if callback is not None:
+        callback()
     return Event.objects.bulk_create([
         Event(source=e.source, external_id=e.external_id, type=e.type, channel=e.channel, received_at=received,
               customer_id=customer_id, **dict(zip(_CONVERTED, _own_values(e), strict=True)))
