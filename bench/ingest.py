@@ -277,6 +277,10 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
+    from clientbase.interactions.cli import BATCH
+
+    args.batch = args.batch or BATCH
+
     ingest = _ingest(args.size, args.batch, args.seed, args.path, args.workdir)
     ingest["peak_rss_mb"] = _peak_rss_mb()  # the process's peak so far: the ingest's (the floor's comes after)
     floor = _floor(args.size, args.batch, args.seed, args.floor)
@@ -292,7 +296,7 @@ def _peak_rss_mb() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=None, help="events per batch (default: the CLI's)")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--floor", choices=["stored", "one"], default="stored",

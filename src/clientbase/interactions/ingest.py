@@ -13,6 +13,7 @@ small group, its own transaction (a single-event request); the exclusive lock ot
 
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -342,10 +343,21 @@ class _Flattened:
             results, parsed = _parse(raw, self.guards, self.region, self.vendor)
             rejected = [(r.index, r.source, r.id, [(e.path, e.message) for e in r.errors])
                         for r in results if r.status == "rejected"]
-            events = [(e.index, results[e.index].source, results[e.index].id, e.source, e.external_id, e.type,
-                       e.channel, e.occurred_at.isoformat(), [(i.kind, i.value, i.raw, i.verified) for i in e.identifiers],
-                       e.traits, e.consent, e.data, e.junk, e.columns) for e in parsed]
-            yield len(results), rejected, events, info
+            yield len(results), rejected, [_flat(e, results[e.index]) for e in parsed], info
+
+
+def _flat(event: ParsedEvent, result: EventResult) -> tuple[Any, ...]:
+    """An event's ``Flat`` tuple. Texts that repeat go as one object: pickle sends an object it has sent
+    before as a reference, and the receiving process then makes and frees one string instead of many
+    (its thread shares the GIL with the batch being stored). Source, type, channel and identifier kinds
+    are interned; a result's source and id, and an identifier's raw form, are the event's own strings
+    where they are equal."""
+    source = sys.intern(event.source)
+    return (event.index, source if result.source == source else result.source,
+            event.external_id if result.id == event.external_id else result.id, source, event.external_id,
+            sys.intern(event.type), sys.intern(event.channel), event.occurred_at.isoformat(),
+            [(sys.intern(i.kind), i.value, i.value if i.raw == i.value else i.raw, i.verified) for i in event.identifiers],
+            event.traits, event.consent, event.data, event.junk, event.columns)
 
 
 def _rebuilt(flat: Flat | None) -> tuple[list[EventResult], list[ParsedEvent], Any] | None:
