@@ -8,7 +8,12 @@ with every batch parsed before the clock started (bench/RESULTS.md, eighteenth s
 has a GIL of its own, and the machine's other core.
 
 ``Offloaded(items)`` starts a process that iterates ``items`` (an iterable whose iteration does the
-work: reading a JSON-lines file and parsing its batches) and sends each item back pickled. The caller
+work: reading a JSON-lines file and parsing its batches) and sends each item back pickled, or, where
+the caller says the items are made of Python's plain types (``plain``: tuples, lists, dicts, sets,
+texts, numbers, None; no bytes-like object but ``bytes``, which marshal would turn into ``bytes``), by
+``marshal``, and pickled only if marshal refuses an object in one: for a batch of parsed events marshal
+takes 1.5 µs an event to write where pickle took 2.4, and 2.6 µs to read and free where pickle took
+3.0 (both processes run the same interpreter, which marshal's format needs). The caller
 takes them with ``receive()`` in order; ``None`` marks the end. The pipe holds one item: the process
 prepares the next one while the caller works on this one, and then waits.
 
@@ -21,6 +26,7 @@ text; the process ends with the ``with`` block however that ends.
 """
 
 import contextlib
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -30,13 +36,18 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
+# An item's message: one of these bytes, then the item marshalled or pickled. The end and a failure go as
+# pickled (kind, answer) pairs, which start with neither (a pickle starts with its protocol's byte, 0x80).
+_MARSHALLED, _PICKLED = b"M", b"P"
+
 
 class OffloadFailed(RuntimeError):
     """The process failed: its exception's text, then its traceback."""
 
 
-def _serve(pipe: Connection, job: bytes) -> None:
-    """The process: set Django up, then send on each item of the pickled iterable ``job``."""
+def _serve(pipe: Connection, job: bytes, plain: bool) -> None:
+    """The process: set Django up, then send on each item of the pickled iterable ``job`` (by ``marshal``
+    if ``plain``)."""
     import gc
 
     from clientbase.cli import setup_django
@@ -47,7 +58,7 @@ def _serve(pipe: Connection, job: bytes) -> None:
         # Each item's objects die by reference counting; the collector would only walk them again and again.
         gc.disable()
         for item in pickle.loads(job):
-            pipe.send_bytes(pickle.dumps(("item", item), protocol=pickle.HIGHEST_PROTOCOL))
+            pipe.send_bytes(_message(item, plain))
         pipe.send_bytes(pickle.dumps(("end", None)))
     except BaseException as exc:  # handed to the caller, who raises it
         with contextlib.suppress(OSError):  # else the caller has gone: nobody to tell
@@ -56,11 +67,21 @@ def _serve(pipe: Connection, job: bytes) -> None:
         pipe.close()
 
 
+def _message(item: Any, plain: bool) -> bytes:
+    if plain:
+        try:
+            return _MARSHALLED + marshal.dumps(item)
+        except ValueError:  # an object marshal does not write (a date among an event's traits)
+            pass
+    return _PICKLED + pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 class Offloaded:
     """The items of ``items``, made in a second process; see the module."""
 
-    def __init__(self, items: Iterable[Any]) -> None:
+    def __init__(self, items: Iterable[Any], *, plain: bool = False) -> None:
         self._job = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        self._plain = plain
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: Connection | None = None
         self._ended = False
@@ -68,8 +89,8 @@ class Offloaded:
     def __enter__(self) -> "Offloaded":
         context = multiprocessing.get_context("spawn")
         self._pipe, theirs = context.Pipe(duplex=False)
-        self._process = context.Process(target=_serve, args=(theirs, self._job), name="clientbase-offload",
-                                        daemon=True)
+        self._process = context.Process(target=_serve, args=(theirs, self._job, self._plain),
+                                        name="clientbase-offload", daemon=True)
         self._process.start()
         theirs.close()  # the process holds its end: when it exits, a receive here ends instead of waiting
         return self
@@ -80,17 +101,20 @@ class Offloaded:
         if self._ended:
             return None
         try:
-            kind, answer = pickle.loads(self._pipe.recv_bytes())
+            message = self._pipe.recv_bytes()
         except EOFError:
             self._process.join(5)
             raise OffloadFailed(f"The helper process ended without an answer (exit code {self._process.exitcode}).") \
                 from None
+        if message.startswith(_MARSHALLED):
+            return marshal.loads(memoryview(message)[1:])
+        if message.startswith(_PICKLED):
+            return pickle.loads(memoryview(message)[1:])
+        kind, answer = pickle.loads(message)
         if kind == "failed":
             raise OffloadFailed(answer)
-        if kind == "end":
-            self._ended = True
-            return None
-        return answer
+        self._ended = True  # "end"
+        return None
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:

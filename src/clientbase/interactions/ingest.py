@@ -256,7 +256,7 @@ def ingest_batches(source: Iterable[tuple[list[Any], Any]], *, actor: Actor,
             parser = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="clientbase-parse"))
             stack.enter_context(readahead.quick_switching())
             if in_process:
-                offloaded = stack.enter_context(offload.Offloaded(_Flattened(source, guards, region, vendor)))
+                offloaded = stack.enter_context(offload.Offloaded(_Flattened(source, guards, region, vendor), plain=True))
 
                 def upcoming() -> Callable[[], Parsed | None] | None:
                     return lambda: _rebuilt(offloaded.receive())

@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,16 @@ class _Breaks:
         raise ValueError("line 2 is not a number")
 
 
+@dataclass(frozen=True)
+class _Plain:
+    """Plain items, one of which holds a date (marshal refuses it, so that one goes pickled)."""
+
+    def __iter__(self) -> Iterator[object]:
+        yield (1, "два", [3.5, None, True], {"k": ("v",)}, {frozenset({4})})
+        yield {"birth_date": dt.date(1990, 5, 1), "n": 2**70}
+        yield ["after", b"bytes"]
+
+
 def test_items_come_in_order_from_another_process_then_none() -> None:
     with Offloaded(_Squares(4)) as offloaded:
         items = [offloaded.receive() for _ in range(5)]
@@ -46,3 +57,10 @@ def test_leaving_early_ends_the_process() -> None:
         assert offloaded.receive()[0] == 0
         process = offloaded._process
     assert process is not None and not process.is_alive()
+
+
+def test_plain_items_come_back_equal_and_of_the_same_types_marshalled_or_pickled() -> None:
+    with Offloaded(_Plain(), plain=True) as offloaded:
+        items = [offloaded.receive() for _ in range(4)]
+    assert items == [*_Plain(), None]
+    assert type(items[0]) is tuple and type(items[0][2]) is list and type(items[1]["birth_date"]) is dt.date
