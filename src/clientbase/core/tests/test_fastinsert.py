@@ -116,6 +116,40 @@ def test_one_call_reports_a_duplicate_as_django_integrity_error() -> None:
     assert not Event.objects.filter(source="dup").exists()
 
 
+def test_chunked_inserts_store_every_row_in_order_as_executemany_stores_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's multi-row statements of ``_CHUNK_ROWS`` rows, then ``executemany`` for the rows left over:
+    the same column values, in row order, as ``executemany`` of every row (PostgreSQL: COPY either way)."""
+    customer = make_customer(phone=None)
+    moment = dt.datetime(2026, 12, 6, 10, 30, 15, 123456, tzinfo=dt.timezone(dt.timedelta(hours=3)))
+
+    def rows(key: str) -> list[tuple[object, ...]]:
+        return [("chunks", f"{key}{n}", "visit", "web", moment + dt.timedelta(days=n), moment, customer.pk,
+                 [f"phone:+7900{n}"], {"first_name": "Иван"} if n % 2 else {}, {"n": n, "text": "ё\n"})
+                for n in range(8)]
+    with transaction.atomic():
+        for key, chunk in (("a", 10_000), ("b", 3)):  # all left over, executemany; two chunks and two left over
+            monkeypatch.setattr(fastinsert, "_CHUNK_ROWS", chunk)
+            assert insert_rows(Event, _EVENT_COLUMNS, rows(key)) == 8
+    with connection.cursor() as cursor:
+        found = {}
+        for key in ("a", "b"):
+            cursor.execute(f"SELECT {', '.join(c for c in _EVENT_COLUMNS if c != 'external_id')} FROM "
+                           f"{Event._meta.db_table} WHERE external_id LIKE %s ORDER BY id", [f"{key}%"])
+            found[key] = cursor.fetchall()
+    assert found["b"] == found["a"] and len(found["a"]) == 8
+    assert [e.data["n"] for e in Event.objects.filter(external_id__startswith="b").order_by("pk")] == list(range(8))
+
+
+def test_a_duplicate_inside_a_chunk_is_django_integrity_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastinsert, "_CHUNK_ROWS", 2)
+    customer = make_customer(phone=None)
+    moment = dt.datetime(2026, 12, 6, 10, tzinfo=dt.UTC)
+    row: tuple[object, ...] = ("dup", "e1", "visit", "web", moment, moment, customer.pk, [], {}, {})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Event, _EVENT_COLUMNS, [row, row, row])
+    assert not Event.objects.filter(source="dup").exists()
+
+
 def test_defaults_of_columns_not_given_are_kept_with_the_plan_unless_computed_per_call(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """``_plain_rows`` keeps the converted defaults with its cached plan (a JSON default as text), except
