@@ -277,9 +277,9 @@ def run_throughput(args: argparse.Namespace) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
-    from clientbase.interactions.cli import BATCH
+    from clientbase.interactions.cli import default_batch
 
-    args.batch = args.batch or BATCH
+    args.batch = args.batch or default_batch(connection.vendor)
 
     ingest = _ingest(args.size, args.batch, args.seed, args.path, args.workdir)
     ingest["peak_rss_mb"] = _peak_rss_mb()  # the process's peak so far: the ingest's (the floor's comes after)

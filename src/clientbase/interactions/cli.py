@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Events per transaction. 10,000 (the most a request may carry) rather than 5,000: a batch's commit writes
+# Events per transaction, by database. SQLite: 10,000 (the most a request carries). A batch's commit writes
 # every page it changed, and the events' customer index takes a row on a scattered page for nearly every
-# event, so twice the events share many of those pages (1 M events on SQLite: 55.0 and 56.5 s against 63.6 s;
-# bench/RESULTS.md, twentieth session).
-BATCH = 10_000
+# event, so twice the events share many of those pages (1 M events: 55.0 and 56.5 s against 63.6 s).
+# PostgreSQL: 5,000, where 10,000 gave the ingest nothing (60.6 s against 68.5 s, 67.7 against 70.7) and
+# the raw insert of the same rows took a third longer (bench/RESULTS.md, twentieth session).
+BATCH = {"sqlite": 10_000, "postgresql": 5_000}
+
+
+def default_batch(vendor: str) -> int:
+    """Events per transaction for a file's ingest on this database (``BATCH``)."""
+    return BATCH.get(vendor, 5_000)
 # A file this long (about 60,000 events) is read and parsed in a second process: its start, about a
 # second, is less than what it saves (bench/RESULTS.md, eighteenth session).
 IN_PROCESS_FROM = 16 * 2**20
@@ -55,11 +61,12 @@ class JsonLines:
         yield batch, (lines, bad, size)  # possibly empty: it carries the last lines that were not JSON
 
 
-def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATCH, progress: bool = True,
+def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int | None = None, progress: bool = True,
                 in_process: bool | None = None) -> Counter[str]:
-    """Ingest ``path`` (one JSON event per line) in batches; each batch commits on its own (a bulk job:
-    ``core.bulk.bulk_writes``). ``in_process``: read and parse the file in a second process
-    (``ingest_batches``); by default for a file of ``IN_PROCESS_FROM`` bytes or more."""
+    """Ingest ``path`` (one JSON event per line) in batches of ``batch_size`` (by default the database's:
+    ``default_batch``); each batch commits on its own (a bulk job: ``core.bulk.bulk_writes``).
+    ``in_process``: read and parse the file in a second process (``ingest_batches``); by default for a
+    file of ``IN_PROCESS_FROM`` bytes or more."""
     from django.db import connection
     from tqdm import tqdm
 
@@ -68,6 +75,7 @@ def ingest_file(path: Path, *, rejects_path: Path | None, batch_size: int = BATC
     from clientbase.interactions.ingest import ingest_batches
 
     totals: Counter[str] = Counter()
+    batch_size = batch_size or default_batch(connection.vendor)
     rejects = rejects_path.open("w", encoding="utf-8") if rejects_path else None
     size = path.stat().st_size
     offload = size >= IN_PROCESS_FROM if in_process is None else in_process
@@ -102,7 +110,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
     from clientbase.interactions.parsing import MAX_BATCH
 
-    if not 1 <= args.batch <= MAX_BATCH:
+    if args.batch is not None and not 1 <= args.batch <= MAX_BATCH:
         print(f"ingest: --batch must be between 1 and {MAX_BATCH}", file=sys.stderr)
         return 2
     rejects = Path(args.rejects) if args.rejects else path.with_suffix(".rejects.jsonl")
@@ -118,6 +126,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                        description="Ingest a JSON-lines file of events (one event per line).")
     p.add_argument("file")
     p.add_argument("--rejects", help="where to write rejected lines with reasons (default FILE.rejects.jsonl)")
-    p.add_argument("--batch", type=int, default=BATCH, help="events per transaction (default and most: 10000)")
+    p.add_argument("--batch", type=int, default=None,
+                   help="events per transaction (at most 10000; default 10000 on SQLite, 5000 on PostgreSQL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
