@@ -414,6 +414,13 @@ class WaitingWrites:
 waiting_writes: ContextVar[WaitingWrites | None] = ContextVar("waiting_writes", default=None)
 
 
+def write(sql: str, params: list[Any]) -> None:
+    """A statement whose result nobody reads: run now, or, inside a ``fastsql.together`` block, sent with
+    the block's next statement."""
+    with connection.cursor() as cursor:
+        _write(cursor, sql, params)
+
+
 def _write(cursor: Any, sql: str, params: list[Any]) -> None:
     """Execute a statement whose result nobody reads, or keep it for ``fastsql.together``'s message."""
     waiting = waiting_writes.get()

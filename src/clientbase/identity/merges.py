@@ -133,11 +133,13 @@ def _move_rows(label: str, owners: dict[int, int], moved: dict[int, list[int]]) 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             ids_array = fastinsert.pg_array([row_id for a in absorbed for row_id in moved[a]])
-            # "= ANY" as well as the join: the planner then reads the rows by primary key.
-            cursor.execute(f"UPDATE {table} AS t SET {column} = m.survivor "
-                           f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
-                           f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
-                           [ids_array, fastinsert.pg_array([owners[a] for a in absorbed for _ in moved[a]]), ids_array])
+            # "= ANY" as well as the join: the planner then reads the rows by primary key. Nobody reads its
+            # result: in ``_round``'s ``together`` block it travels with the other tables' moves.
+            fastinsert.write(f"UPDATE {table} AS t SET {column} = m.survivor "
+                             f"FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, survivor) "
+                             f"WHERE t.{pk} = m.id AND t.{pk} = ANY(%s::bigint[])",
+                             [ids_array, fastinsert.pg_array([owners[a] for a in absorbed for _ in moved[a]]),
+                              ids_array])
         else:
             cursor.executemany(f"UPDATE {table} SET {column} = %s WHERE {column} = %s",
                                [(owners[a], a) for a in absorbed])
@@ -392,7 +394,11 @@ def merge_many(pairs: Sequence[Pair], *, actor: Actor, notify: bool = True) -> l
         if missing:
             raise DomainValidationError.single("customer_id", f"No customer #{missing[0]}.")
         _check(pairs, customers)
-        merges = [m for n, chunk in enumerate(rounds) for m in _round(chunk, customers, actor, first if n == 0 else None)]
+        # PostgreSQL: the writes nobody reads (each table's move, the customers' updates, history and merge
+        # rows) wait and travel together, in front of the next round's reads or at the end.
+        with fastsql.together():
+            merges = [m for n, chunk in enumerate(rounds)
+                      for m in _round(chunk, customers, actor, first if n == 0 else None)]
         if notify:
             notify_participants(ids)
         return merges
