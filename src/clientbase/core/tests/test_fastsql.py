@@ -3,6 +3,7 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models.signals import post_init
 from django.forms.models import model_to_dict
 
 from clientbase.core import fastinsert, fastsql
@@ -59,6 +60,40 @@ def test_fetch_in_reads_what_filter_in_reads(owner: tuple[Program, Customer]) ->
     # Thousands of ids are one parameter: the statement's text is the same for any number.
     assert len(fastsql.fetch_in(Customer, "id", [*range(10**9, 10**9 + 40_000), first.pk])) == 1
     assert fastinsert.ids_match("id", [1])[0] == fastinsert.ids_match("id", [1, 2, 3])[0]
+
+
+def test_fetched_instances_without_init_behave_as_the_orms(owner: tuple[Program, Customer]) -> None:
+    """``built`` skips ``Model.__init__``: the instance still reads, compares, saves and refreshes as one
+    the ORM made, its empty JSON values are fresh objects, and its foreign key's object loads."""
+    program, customer = owner
+    Customer.objects.filter(pk=customer.pk).update(custom={}, children=[])
+    [ours] = fastsql.fetch_in(Customer, "id", [customer.pk])
+    theirs = Customer.objects.get(pk=customer.pk)
+    assert ours == theirs and _fields(ours) == _fields(theirs) and ours._state.db == "default"
+    assert ours.custom == {} and ours.custom is not fastsql.fetch_in(Customer, "id", [customer.pk])[0].custom
+    ours.custom["n"] = 1
+    ours.first_name = "Аня"
+    ours.save()
+    assert Customer.objects.get(pk=customer.pk).custom == {"n": 1}
+    ours.refresh_from_db()
+    assert ours.first_name == "Аня"
+    lot = Lot.objects.create(program=program, customer=customer, points=1, remaining=1, expires_at=AT, created_at=AT)
+    [found] = fastsql.fetch(Lot, "id = %s", (lot.pk,))
+    assert found.customer == customer and found.program.name == "Зёрна"
+
+
+def test_a_model_whose_init_is_listened_to_is_built_through_from_db(owner: tuple[Program, Customer]) -> None:
+    _, customer = owner
+    seen: list[object] = []
+
+    def listener(sender: type, instance: object, **kwargs: object) -> None:
+        seen.append(instance)
+    post_init.connect(listener, sender=Customer)
+    try:
+        [ours] = fastsql.fetch_in(Customer, "id", [customer.pk])
+    finally:
+        post_init.disconnect(listener, sender=Customer)
+    assert seen == [ours] and not ours._state.adding
 
 
 def test_execute_counts_rows_and_constraint_errors_are_djangos(owner: tuple[Program, Customer]) -> None:
