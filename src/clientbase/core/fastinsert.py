@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
@@ -255,24 +255,24 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     return len(prepared)
 
 
-_ROWS_PER_STATEMENT = 10_000
+_ROWS_PER_STATEMENT = 1000
+_SMALL_STATEMENT = 32
 
 
 def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """SQLite: ``INSERT … VALUES (…), (…), …`` of up to ``_ROWS_PER_STATEMENT`` rows a statement (fewer
-    where SQLite's limit on parameters says so: 250,000 in Debian's build, 32,766 by default), the same
-    values ``executemany`` binds, in order.
+    """SQLite: ``INSERT … VALUES (…), (…), …`` statements of ``_ROWS_PER_STATEMENT`` rows (fewer where SQLite's
+    limit on parameters says so: 250,000 in Debian's build, 32,766 by default), then of ``_SMALL_STATEMENT``,
+    then one of the rest: the same values ``executemany`` binds, in order.
 
-    As few statements as the limit allows: between two of them this thread takes the GIL back from a
-    helper (ingest's parser). In runs of ``bench/ingest_alternate.py`` (batches of one ingest alternating
-    between this and the ``json_each`` insert it replaced) a batch took 2-3 % longer with statements of 500
-    rows, and with the whole batch in one statement 0.8 % less on average over ten runs (from 2.4 % more
-    to 4.4 % less): on its own this insert is much faster (300,000 event rows: 2.0 s against 3.5 s), but
-    beside the parser the difference mostly disappears. A statement of as many rows as the last has the
-    same text, so the driver keeps it prepared (its statement cache). The driver's own cursor takes ``?``
-    marks: Django's wrapper rewrites every ``%s`` of the text on each call. Errors are wrapped as
-    Django's, as its cursor does. The ``json_each`` insert made SQLite parse the rows' JSON again for every
-    column of every row; these bind the values ``executemany`` binds.
+    Each statement runs with the GIL free: ``executemany`` takes it back for every row, and a helper thread
+    running Python meanwhile (ingest's parser) then took turns with the insert (3 s of helper work added
+    3.4 s to it). Every statement's text but the last one's repeats from batch to batch, so the driver keeps
+    it compiled (its statement cache): one statement of a whole batch of 10,000 events, as before the
+    twentieth session, took 31 ms to compile whenever a batch's count of new events changed, against 3.5 ms
+    to run (bench/RESULTS.md, twentieth session). The driver's own cursor takes ``?`` marks: Django's
+    wrapper rewrites every ``%s`` of the text on each call. These statements do not appear in Django's
+    query log; errors are wrapped as Django's, as its cursor does. The ``json_each`` insert of the tenth
+    to twelfth sessions made SQLite parse the rows' JSON again for every column of every row.
     """
     quote = connection.ops.quote_name
     limit = connection.features.max_query_params or _ROWS_PER_STATEMENT * len(columns)
@@ -280,10 +280,20 @@ def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) ->
     head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
     marks = "(" + ", ".join(["?"] * len(columns)) + ")"
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        for start in range(0, len(rows), per):
-            chunk = rows[start:start + per]
-            sqlite3.Cursor.execute(cursor.cursor, head + ", ".join([marks] * len(chunk)),
-                                   [value for row in chunk for value in row])
+        for start, count in _pieces(len(rows), per, min(_SMALL_STATEMENT, per)):
+            sqlite3.Cursor.execute(cursor.cursor, head + ", ".join([marks] * count),
+                                   [value for row in rows[start:start + count] for value in row])
+
+
+def _pieces(total: int, big: int, small: int) -> Iterator[tuple[int, int]]:
+    """(start, count) of ``_insert_many``'s statements: ``big`` rows while they last, then ``small``, then the rest."""
+    start = 0
+    for size in (big, small):
+        while total - start >= size:
+            yield start, size
+            start += size
+    if start < total:
+        yield start, total - start
 
 
 def insert_returning_ids(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:

@@ -105,6 +105,14 @@ def test_one_call_stores_every_row_in_order_across_statements(monkeypatch: pytes
     assert stored == [(f"e{n}", {"n": n}) for n in range(8)]
 
 
+def test_one_call_statements_are_big_then_small_then_the_rest() -> None:
+    """Every statement's size but the last one's repeats from call to call (the driver keeps them compiled)."""
+    assert list(fastinsert._pieces(2570, 1000, 32)) == [(0, 1000), (1000, 1000), (2000, 32), (2032, 32), (2064, 32),
+                                                          *((2096 + 32 * n, 32) for n in range(14)), (2544, 26)]
+    assert list(fastinsert._pieces(2000, 1000, 32)) == [(0, 1000), (1000, 1000)]
+    assert list(fastinsert._pieces(5, 3, 3)) == [(0, 3), (3, 2)] and list(fastinsert._pieces(0, 3, 3)) == []
+
+
 def test_one_call_reports_a_duplicate_as_django_integrity_error() -> None:
     """A row breaking a unique constraint fails the insert with Django's IntegrityError, as executemany does
     (ingest catches it to redo a batch event by event)."""
