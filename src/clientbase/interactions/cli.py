@@ -20,6 +20,8 @@ BATCH = {"sqlite": 10_000, "postgresql": 5_000}
 def default_batch(vendor: str) -> int:
     """Events per transaction for a file's ingest on this database (``BATCH``)."""
     return BATCH.get(vendor, 5_000)
+
+
 # A file this long (about 60,000 events) is read and parsed in a second process: its start, about a
 # second, is less than what it saves (bench/RESULTS.md, eighteenth session).
 IN_PROCESS_FROM = 16 * 2**20
