@@ -236,10 +236,10 @@ def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterabl
     ``converted``: columns whose values the caller already turned into what the driver takes, with
     ``converter`` (ingest does it in its parse thread); they are passed on as they are.
 
-    ``one_call``: on SQLite, insert with one multi-row statement (``_insert_many``; more only where
-    SQLite's parameter limit says so) instead of ``executemany``. The driver lets go of the GIL while
-    SQLite runs a statement, and ``executemany`` takes it back for every row: a helper thread running
-    Python meanwhile (ingest's parser) then works beside the insert instead of taking turns with it.
+    ``one_call``: on SQLite, every row in multi-row statements (``_insert_many``), none by ``executemany``.
+    The driver lets go of the GIL while SQLite runs a statement, and ``executemany`` takes it back for every
+    row: a helper thread running Python meanwhile (ingest's parser) then works beside the insert instead of
+    taking turns with it.
     PostgreSQL: ``COPY`` either way.
 
     ``ready``: called once the rows are converted, just before they are sent (if there are any)."""
@@ -260,35 +260,48 @@ _SMALL_STATEMENT = 32
 
 
 def _insert_many(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """SQLite: ``INSERT … VALUES (…), (…), …`` statements of ``_ROWS_PER_STATEMENT`` rows (fewer where SQLite's
-    limit on parameters says so: 250,000 in Debian's build, 32,766 by default), then of ``_SMALL_STATEMENT``,
-    then one of the rest: the same values ``executemany`` binds, in order.
-
-    Each statement runs with the GIL free: ``executemany`` takes it back for every row, and a helper thread
-    running Python meanwhile (ingest's parser) then took turns with the insert (3 s of helper work added
-    3.4 s to it). Every statement's text but the last one's repeats from batch to batch, so the driver keeps
-    it compiled (its statement cache): one statement of a whole batch of 10,000 events, as before the
-    twentieth session, took 31 ms to compile whenever a batch's count of new events changed, against 3.5 ms
-    to run (bench/RESULTS.md, twentieth session). The driver's own cursor takes ``?`` marks: Django's
-    wrapper rewrites every ``%s`` of the text on each call. These statements do not appear in Django's
-    query log; errors are wrapped as Django's, as its cursor does. The ``json_each`` insert of the tenth
-    to twelfth sessions made SQLite parse the rows' JSON again for every column of every row.
+    """SQLite, ``one_call``: statements of ``_ROWS_PER_STATEMENT`` rows, then of ``_SMALL_STATEMENT``, then one
+    of the rest (``_multi_row``), each run with the GIL free: ``executemany`` takes it back for every row,
+    and a helper thread running Python meanwhile (ingest's parser) then took turns with the insert (3 s of
+    helper work added 3.4 s to it). One statement of a whole batch of 10,000 events, as before the twentieth
+    session, took 31 ms to compile whenever a batch's count of new events changed, against 3.5 ms to run
+    (bench/RESULTS.md, twentieth session). The ``json_each`` insert of the tenth to twelfth sessions made
+    SQLite parse the rows' JSON again for every column of every row.
     """
+    with connection.cursor() as cursor:
+        _multi_row(cursor, table, columns, rows, (_ROWS_PER_STATEMENT, _SMALL_STATEMENT), rest_in_one=True)
+
+
+def _multi_row(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]], sizes: tuple[int, ...], *,
+               rest_in_one: bool) -> None:
+    """SQLite: ``INSERT … VALUES (…), (…), …`` statements of each of ``sizes`` rows while they last (fewer where
+    SQLite's limit on parameters says so: 250,000 in Debian's build, 32,766 by default), binding the values
+    ``executemany`` binds, in order; then the rows left over, in one statement (``rest_in_one``) or by
+    Django's ``executemany``.
+
+    Every statement's text but the rest's repeats from call to call, so the driver keeps it compiled (its
+    statement cache). They go through the driver's own cursor, which takes ``?`` marks (Django's wrapper
+    would rewrite every ``%s`` of their long text on each call): they do not appear in Django's query log,
+    and their errors are wrapped as Django's here."""
     quote = connection.ops.quote_name
-    limit = connection.features.max_query_params or _ROWS_PER_STATEMENT * len(columns)
-    per = max(1, min(_ROWS_PER_STATEMENT, limit // len(columns)))
+    most = max(1, (connection.features.max_query_params or max(sizes) * len(columns)) // len(columns))
+    fitted = tuple(min(size, most) for size in sizes)
     head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
     marks = "(" + ", ".join(["?"] * len(columns)) + ")"
-    with connection.cursor() as cursor, connection.wrap_database_errors:
-        for start, count in _pieces(len(rows), per, min(_SMALL_STATEMENT, per)):
+    pieces = list(_pieces(len(rows), *fitted))
+    rest = pieces.pop() if pieces and pieces[-1][1] < fitted[-1] and not rest_in_one else None
+    with connection.wrap_database_errors:
+        for start, count in pieces:
             sqlite3.Cursor.execute(cursor.cursor, head + ", ".join([marks] * count),
                                    [value for row in rows[start:start + count] for value in row])
+    if rest is not None:
+        cursor.executemany(f"{head}({', '.join(['%s'] * len(columns))})", rows[rest[0]:])
 
 
-def _pieces(total: int, big: int, small: int) -> Iterator[tuple[int, int]]:
-    """(start, count) of ``_insert_many``'s statements: ``big`` rows while they last, then ``small``, then the rest."""
+def _pieces(total: int, *sizes: int) -> Iterator[tuple[int, int]]:
+    """(start, count) of ``_multi_row``'s statements: each of ``sizes`` rows while they last, then the rest."""
     start = 0
-    for size in (big, small):
+    for size in sizes:
         while total - start >= size:
             yield start, size
             start += size
@@ -490,37 +503,14 @@ def _execute(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Non
                 for row in rows:
                     copy.write_row(row)
             return
-        _insert_chunks(cursor, table, columns, rows)
+        # Against executemany of every row: 10,000 history rows 14.7 -> 7.2 ms, 3,000 new customers 27.0 ->
+        # 22.7 ms; one statement of all the rows was slower for a customer's thirty-odd columns, compiled anew
+        # for every count (bench/RESULTS.md, twentieth session). Fewer rows than a chunk (a single event's,
+        # an API call's) go through Django's cursor, as before.
+        _multi_row(cursor, table, columns, rows, (_CHUNK_ROWS,), rest_in_one=False)
 
 
 _CHUNK_ROWS = 256
-
-
-def _insert_chunks(cursor: Any, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """SQLite: the rows in multi-row ``INSERT … VALUES`` statements of ``_CHUNK_ROWS`` rows (fewer where
-    SQLite's parameter limit says so), and the rows left over by ``executemany``.
-
-    Every full chunk's statement has the same text, so the driver keeps it compiled (its statement cache);
-    one statement of all the rows would be compiled anew for every count, which for a customer's thirty-odd
-    columns cost more than it saved. Against ``executemany`` of every row: 10,000 history rows 14.7 → 7.2 ms,
-    3,000 new customers 27.0 → 22.7 ms (bench/RESULTS.md, twentieth session). The chunks go through the
-    driver's own cursor, as ``_insert_many``'s statements do (Django's wrapper would rewrite the ``%s`` of
-    their long text on every call): they do not appear in Django's query log, and their errors are
-    wrapped as Django's here. The rows left over (all of them for fewer than a chunk: a single event's,
-    an API call's) go through Django's cursor as before."""
-    quote = connection.ops.quote_name
-    limit = connection.features.max_query_params or _CHUNK_ROWS * len(columns)
-    per = max(1, min(_CHUNK_ROWS, limit // len(columns)))
-    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    marks = "(" + ", ".join(["?"] * len(columns)) + ")"
-    full = len(rows) - len(rows) % per
-    if full:
-        sql = head + ", ".join([marks] * per)
-        with connection.wrap_database_errors:
-            for start in range(0, full, per):
-                sqlite3.Cursor.execute(cursor.cursor, sql, [value for row in rows[start:start + per] for value in row])
-    if full < len(rows):
-        cursor.executemany(f"{head}({', '.join(['%s'] * len(columns))})", rows[full:])
 
 
 def _prepared(field: models.Field[Any, Any], value: Any) -> Any:

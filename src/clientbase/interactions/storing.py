@@ -228,11 +228,12 @@ _before_events: ContextVar[Callable[[], None] | None] = ContextVar("before_event
 
 @contextmanager
 def before_events(callback: Callable[[], None]) -> Iterator[None]:
-    """Call ``callback`` once in this block: on SQLite just before its first events insert statement, once
-    its rows are converted (``_store_events``), otherwise (or if no events came to be inserted) when the block ends without an error.
+    """Call ``callback`` once in this block: on SQLite just before its events insert, once their rows are
+    converted (``_store_events``), otherwise (or if no events came to be inserted) when the block ends
+    without an error.
 
     ``ingest.ingest_stream`` starts parsing the next batch there. On SQLite the events then go in with
-    one multi-row statement, during which the driver lets go of the GIL (``insert_rows(one_call=True)``),
+    multi-row statements, during which the driver lets go of the GIL (``insert_rows(one_call=True)``),
     and the commit follows, so the parse
     runs beside them; before, it started at the commit and the batch's thread waited for it (11 of 68 s
     for a million events). The events insert is the last large write of a batch: what follows it is the
@@ -287,7 +288,7 @@ def _now_before_events() -> Callable[[], None] | None:
 
 def _store_events(events: list[ParsedEvent], customer_ids: list[int]) -> list[Event] | None:
     """Store the events; model instances (with ids) only when handlers will need them. On SQLite the
-    ``before_events`` callback runs first."""
+    ``before_events`` callback runs just before the insert, once the rows are built."""
     received = now()
     callback = _now_before_events() if connection.vendor == "sqlite" else None
     if not any(handlers_for(e.type) for e in events):
