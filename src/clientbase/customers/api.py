@@ -91,7 +91,7 @@ def lookup_customer(request: HttpRequest, phone: str | None = None, email: str |
     return customer_out(selectors.card(selectors.lookup(actor, kind, raw)))
 
 
-@router.get("/customers/search", response=list[CustomerOut], summary="Search by phone, email, card or name")
+@router.get("/customers/search", response=list[CustomerOut], summary="Search by phone, email, card, part of a number, or name")
 def search_customers(request: HttpRequest, q: str, limit: int = Query(20, ge=1, le=100)) -> list[dict[str, Any]]:
     actor = require(request, "customers:read")
     return [customer_out(selectors.card(c)) for c in selectors.search(actor, q, limit=limit)]

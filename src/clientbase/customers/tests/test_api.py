@@ -179,6 +179,43 @@ def test_search_finds_a_messenger_or_social_handle_in_any_spelling() -> None:
         assert status == 200 and [r["id"] for r in results] == [anna.pk], query
 
 
+def test_search_by_part_of_a_phone_or_card_number() -> None:
+    """The last digits of a phone, as a cashier asks for them, in any spelling: numbers ending with them
+    first, then those holding them elsewhere; fewer than four digits are not a search."""
+    from urllib.parse import quote
+
+    token = make_token()
+    ends = make_customer(phone="+79161234567", first_name="Ольга")
+    inside = make_customer(phone="+79164567123", first_name="Пётр")
+    card = make_customer(phone="+79035550000", first_name="Анна", identifiers=[{"kind": "card", "value": "CB-004567"}])
+    whatsapp = make_customer(phone=None, first_name="Ким", identifiers=[{"kind": "whatsapp", "value": "+79267774567"}])
+    make_customer(phone="+79035551111", first_name="Борис")
+    for query in ["4567", "45-67", " 4 5 6 7 "]:
+        status, results = call("get", f"/customers/search?q={quote(query)}", token)
+        assert status == 200 and [r["id"] for r in results] == [ends.pk, card.pk, whatsapp.pk, inside.pk], query
+    assert [r["id"] for r in call("get", "/customers/search?q=234567", token)[1]] == [ends.pk]
+    assert [r["id"] for r in call("get", "/customers/search?q=4567&limit=2", token)[1]] == [ends.pk, card.pk]
+    assert [r["id"] for r in call("get", f"/customers/search?q={quote('916 456')}", token)[1]] == [inside.pk]
+    assert call("get", "/customers/search?q=567", token)[1] == []
+    assert call("get", "/customers/search?q=0000000", token)[1] == []  # nobody's number holds it
+
+
+def test_search_by_part_of_a_number_keeps_to_what_the_searcher_may_see() -> None:
+    """Another team's customer and a merged tombstone are not found by their digits; the survivor is."""
+    from clientbase.access.actor import SYSTEM
+    from clientbase.identity.merges import merge_customers
+
+    north = make_token(role="manager", team="North")
+    north_team, south_team = Team.objects.get(name="North"), Team.objects.create(name="South")
+    mine = make_customer(phone="+79161114567", team_id=north_team.pk)
+    make_customer(phone="+79162224567", team_id=south_team.pk)
+    survivor = make_customer(phone="+79163334567", team_id=north_team.pk)
+    absorbed = make_customer(phone="+79165554567", team_id=north_team.pk)
+    merge_customers(survivor, absorbed, actor=SYSTEM)
+    assert [r["id"] for r in call("get", "/customers/search?q=4567", north)[1]] == [mine.pk, survivor.pk]
+    assert [r["id"] for r in call("get", "/customers/search?q=5554567", north)[1]] == [survivor.pk]
+
+
 def test_custom_fields_from_the_api() -> None:
     admin = make_token()
     status, field = call("post", "/custom-fields", admin, {"key": "shirt", "label": "Размер футболки",

@@ -65,6 +65,16 @@ def test_search_by_phone_in_another_format_finds_the_customer() -> None:
     assert "<html" in body
 
 
+def test_search_box_finds_a_customer_by_the_last_digits_of_a_phone_within_the_filters() -> None:
+    kazan = make_customer(phone="+79161234567", city="Казань", last_name="Смирнова")
+    make_customer(phone="+79031234567", city="Тверь", first_name="Олег", last_name="Сидоров")
+    client = logged_in()
+    body = client.get("/customers/", {"q": "45-67"}).content.decode()
+    assert "Смирнова" in body and "Сидоров" in body
+    body = client.get("/customers/", {"q": "4567", "city": "Казань"}).content.decode()
+    assert f"/customers/{kazan.pk}/" in body and "Сидоров" not in body
+
+
 def test_search_htmx_returns_only_the_results_partial() -> None:
     make_customer(last_name="Петров", first_name="Иван")
     response = logged_in().get("/", {"q": "Питров"}, HTTP_HX_REQUEST="true")
