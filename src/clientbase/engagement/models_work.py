@@ -17,6 +17,8 @@ class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+    # A trigger's task for an occasion the survivor of a merge had its own task for (``engagement.merging``).
+    MERGED = "merged", _("Duplicate after a merge")
 
 
 class Task(models.Model):

@@ -41,7 +41,8 @@ def calendar_week(actor: Actor, monday: date, *, everyone: bool = False) -> list
     zone = _zone()
     start = datetime.combine(monday, time(0), tzinfo=zone)
     tasks = visible_tasks(actor).filter(kind__in=CALENDAR_KINDS, due_at__gte=start,
-                                        due_at__lt=start + timedelta(days=7)).exclude(status=TaskStatus.CANCELLED)
+                                        due_at__lt=start + timedelta(days=7)).exclude(
+                                            status__in=(TaskStatus.CANCELLED, TaskStatus.MERGED))
     if not everyone:
         tasks = tasks.filter(assignee_id=actor.user_id)
     days: dict[date, list[Task]] = {monday + timedelta(days=i): [] for i in range(7)}

@@ -1,0 +1,49 @@
+"""Tasks after a merge or an unmerge (R2.3, R2.4): one open task per trigger occasion per customer.
+
+A trigger gives each customer its own task for an occasion (``trigger:<trigger>:<customer>:<occasion>``,
+``triggers._insert_from_fires``). When two customers who both had one are merged, the survivor would hold
+two open tasks for the same occasion, often for two managers. After a merge, such a duplicate is closed
+as ``merged``, the survivor's own task (or else the oldest) staying open; after an unmerge, a ``merged``
+task is open again on a customer that no longer has an open task for its occasion: each side gets its
+own back. Tasks people made, and tasks someone closed, are left as they are.
+"""
+
+from collections import defaultdict
+
+from clientbase.core.clock import now
+from clientbase.engagement.models_work import Task, TaskStatus
+
+_PREFIX = "trigger:"
+
+
+def _occasion(key: str) -> tuple[str, int, str] | None:
+    """(trigger, customer, occasion) of a trigger task's key, or None for another key."""
+    parts = key.split(":", 3)
+    if len(parts) != 4 or parts[0] + ":" != _PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2]), parts[3]
+
+
+def settle_duplicate_tasks(customer_ids: list[int]) -> None:
+    """The merge participant's ``after_change`` for tasks: see the module."""
+    rows = (Task.objects.filter(customer_id__in=customer_ids, idempotency_key__startswith=_PREFIX,
+                                status__in=(TaskStatus.OPEN, TaskStatus.MERGED))
+            .values_list("pk", "customer_id", "idempotency_key", "status"))
+    groups: dict[tuple[int, str, str], list[tuple[int, int, str]]] = defaultdict(list)
+    for pk, customer_id, key, status in rows:
+        found = _occasion(key or "")
+        if found is not None:
+            trigger, owner, occasion = found
+            groups[(customer_id, trigger, occasion)].append((pk, owner, status))
+    close, reopen = [], []
+    for (customer_id, _, _), tasks in groups.items():
+        open_ = sorted((owner != customer_id, pk) for pk, owner, status in tasks if status == TaskStatus.OPEN)
+        if len(open_) > 1:
+            close += [pk for _, pk in open_[1:]]
+        elif not open_:  # all closed by merges: the customer's own one (or else the oldest) opens again
+            own = [pk for pk, owner, _ in tasks if owner == customer_id]
+            reopen.append(min(own or [pk for pk, _, _ in tasks]))
+    if close:
+        Task.objects.filter(pk__in=close, status=TaskStatus.OPEN).update(status=TaskStatus.MERGED, done_at=now())
+    if reopen:
+        Task.objects.filter(pk__in=reopen, status=TaskStatus.MERGED).update(status=TaskStatus.OPEN, done_at=None)
