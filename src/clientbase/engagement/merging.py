@@ -4,8 +4,8 @@ A trigger gives each customer its own task for an occasion (``trigger:<trigger>:
 ``triggers._insert_from_fires``). When two customers who both had one are merged, the survivor would hold
 two open tasks for the same occasion, often for two managers. After a merge, such a duplicate is closed
 as ``merged``, the survivor's own task (or else the oldest) staying open; after an unmerge, a ``merged``
-task is open again on a customer that no longer has an open task for its occasion: each side gets its
-own back. Tasks people made, and tasks someone closed, are left as they are.
+task is open again on a customer that has no other task for its occasion: each side gets its own back.
+Tasks people made, and tasks someone closed, are left as they are.
 """
 
 from collections import defaultdict
@@ -26,8 +26,7 @@ def _occasion(key: str) -> tuple[str, int, str] | None:
 
 def settle_duplicate_tasks(customer_ids: list[int]) -> None:
     """The merge participant's ``after_change`` for tasks: see the module."""
-    rows = (Task.objects.filter(customer_id__in=customer_ids, idempotency_key__startswith=_PREFIX,
-                                status__in=(TaskStatus.OPEN, TaskStatus.MERGED))
+    rows = (Task.objects.filter(customer_id__in=customer_ids, idempotency_key__startswith=_PREFIX)
             .values_list("pk", "customer_id", "idempotency_key", "status"))
     groups: dict[tuple[int, str, str], list[tuple[int, int, str]]] = defaultdict(list)
     for pk, customer_id, key, status in rows:
@@ -40,7 +39,10 @@ def settle_duplicate_tasks(customer_ids: list[int]) -> None:
         open_ = sorted((owner != customer_id, pk) for pk, owner, status in tasks if status == TaskStatus.OPEN)
         if len(open_) > 1:
             close += [pk for _, pk in open_[1:]]
-        elif not open_:  # all closed by merges: the customer's own one (or else the oldest) opens again
+        elif all(status == TaskStatus.MERGED for _, _, status in tasks):
+            # Every task of the occasion was closed by merges (an unmerge brought one back alone): the
+            # customer's own one, or else the oldest, opens again. One that was done or cancelled after a
+            # merge means the occasion was dealt with: nothing opens again.
             own = [pk for pk, owner, _ in tasks if owner == customer_id]
             reopen.append(min(own or [pk for pk, _, _ in tasks]))
     if close:

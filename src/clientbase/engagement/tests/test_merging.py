@@ -46,8 +46,13 @@ def test_a_merge_closes_the_duplicate_trigger_task_and_the_unmerge_opens_it_agai
     with translation.override("ru"):
         assert Task.objects.get(pk=theirs.pk).get_status_display() == "Дубль после слияния"
 
+    # The survivor's task is done; a later merge into it does not open the duplicate again.
+    services.finish_task(SYSTEM, mine.pk)
+    merge_customers(keep, make_customer(phone="+79160000003"), actor=SYSTEM)
+    assert statuses(keep) == {mine.pk: "done", theirs.pk: "merged", by_hand.pk: "open"}
+
     unmerge(merge, actor=SYSTEM)
-    assert statuses(keep) == {mine.pk: "open"}
+    assert statuses(keep) == {mine.pk: "done"}
     assert statuses(gone) == {theirs.pk: "open", by_hand.pk: "open"}
     assert Task.objects.get(pk=theirs.pk).done_at is None
 
