@@ -153,6 +153,11 @@ NUMBER_KINDS = ("phone", "whatsapp", "viber", "card")
 NUMBER_CANDIDATES = 1000
 
 
+def too_few_digits(query: str) -> bool:
+    """Whether ``query`` is digits, too few to be searched as part of a number (the search box says so)."""
+    return bool(_DIGITS.match(query.strip())) and len(re.sub(r"\D", "", query)) < MIN_DIGITS
+
+
 def _number_matches(actor: Actor, base: QuerySet[Customer], digits: str, limit: int) -> list[Customer]:
     """Customers holding a phone or card number that contains ``digits`` (at least ``MIN_DIGITS``): a
     cashier asks for the last four digits of a phone. Those whose number ends with them come first, then

@@ -77,6 +77,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results, more = (selectors.search_page(_actor(request), q, tag=tag or None, city=city or None, page=page,
                                            size=SEARCH_LIMIT) if (q or tag or city) else ([], False))
     context = {"q": q, "tag": tag, "city": city, "results": results, "searched": bool(q or tag or city),
+               "few_digits": not results and selectors.too_few_digits(q), "min_digits": selectors.MIN_DIGITS,
                "page": page, "more": more, "first_rank": (page - 1) * SEARCH_LIMIT + 1,
                "last_rank": (page - 1) * SEARCH_LIMIT + len(results)}
     if request.headers.get("HX-Request"):

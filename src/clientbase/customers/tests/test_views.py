@@ -76,6 +76,11 @@ def test_search_box_finds_a_customer_by_the_last_digits_of_a_phone_within_the_fi
     # The box says so, in the user's language.
     assert "the last digits 4567" in client.get("/customers/").content.decode()
     assert "последние цифры 4567" in client.get("/customers/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    # Three digits are too few to search by, and the box says what to type instead of "check the spelling".
+    body = client.get("/customers/", {"q": "567"}).content.decode()
+    assert "Type at least 4 digits of a phone or card number." in body and "Check the spelling" not in body
+    body = client.get("/customers/", {"q": "5-67"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Введите хотя бы 4 цифры номера телефона или карты." in body
 
 
 def test_search_htmx_returns_only_the_results_partial() -> None:
