@@ -73,6 +73,10 @@ def test_search_box_finds_a_customer_by_the_last_digits_of_a_phone_within_the_fi
     assert "Смирнова" in body and "Сидоров" in body
     body = client.get("/customers/", {"q": "4567", "city": "Казань"}).content.decode()
     assert f"/customers/{kazan.pk}/" in body and "Сидоров" not in body
+    # A customer found by a card number shows the card beside the phones.
+    card = make_customer(phone="+79035550000", last_name="Карпова", identifiers=[{"kind": "card", "value": "7700012089369"}])
+    body = client.get("/customers/", {"q": "9369"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert f"/customers/{card.pk}/" in body and "7700012089369" in body and "Телефон, карта" in body
     # The box says so, in the user's language.
     assert "the last digits 4567" in client.get("/customers/").content.decode()
     assert "последние цифры 4567" in client.get("/customers/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
