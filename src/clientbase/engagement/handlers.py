@@ -27,12 +27,14 @@ def on_review(event: Any, customer: Any) -> None:
     if rating is None or rating > NEGATIVE_AT_MOST:
         return
     from clientbase.engagement import outbox, services
+    from clientbase.engagement.triggers import occasion_key
 
     for trigger in Trigger.objects.filter(kind=TriggerKind.NEGATIVE_REVIEW, enabled=True):
+        key = occasion_key(trigger, customer.pk, f"review:{event.pk}")
         comment = str((event.data or {}).get("comment", ""))[:120]
         services.create_task(customer, kind=trigger.task_kind or TaskKind.CALL, actor=SYSTEM, due_at=now(),
                              title=f"Negative review {rating}★: {comment}".strip(), source=f"trigger:{trigger.pk}",
-                             idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}")
+                             idempotency_key=key)
         owner_email = getattr(customer.owner, "email", "") if customer.owner_id else ""
         if owner_email:
             outbox.enqueue(customer, idempotency_key=f"alert:review:{event.pk}:{trigger.pk}", kind="alert",
@@ -41,6 +43,6 @@ def on_review(event: Any, customer: Any) -> None:
                            body=f"{customer.display_name} rated us {rating}★: {comment}\n"
                                 f"A call is on your list for now.")
         if trigger.template_key:
-            outbox.enqueue(customer, idempotency_key=f"trigger:{trigger.pk}:{customer.pk}:review:{event.pk}",
+            outbox.enqueue(customer, idempotency_key=key,
                            kind="transactional", template_key=trigger.template_key,
                            source=f"trigger:{trigger.pk}")

@@ -1,36 +1,27 @@
 """Tasks after a merge or an unmerge (R2.3, R2.4): one open task per trigger occasion per customer.
 
-A trigger gives each customer its own task for an occasion (``trigger:<trigger>:<customer>:<occasion>``,
-``triggers._insert_from_fires``). When two customers who both had one are merged, the survivor would hold
-two open tasks for the same occasion, often for two managers. After a merge, such a duplicate is closed
-as ``merged``, the survivor's own task (or else the oldest) staying open; after an unmerge, a ``merged``
-task is open again on a customer that has no other task for its occasion: each side gets its own back.
-Tasks people made, and tasks someone closed, are left as they are.
+A trigger gives each customer its own task for an occasion (keyed by ``triggers.occasion_key``). When two
+customers who both had one are merged, the survivor would hold two open tasks for the same occasion, often
+for two managers. After a merge, such a duplicate is closed as ``merged``, the survivor's own task (or else
+the oldest) staying open; after an unmerge, a ``merged`` task is open again on a customer that has no other
+task for its occasion: each side gets its own back. Tasks people made, and tasks someone closed, are left
+as they are.
 """
 
 from collections import defaultdict
 
 from clientbase.core.clock import now
 from clientbase.engagement.models_work import Task, TaskStatus
-
-_PREFIX = "trigger:"
-
-
-def _occasion(key: str) -> tuple[str, int, str] | None:
-    """(trigger, customer, occasion) of a trigger task's key, or None for another key."""
-    parts = key.split(":", 3)
-    if len(parts) != 4 or parts[0] + ":" != _PREFIX or not parts[2].isdigit():
-        return None
-    return parts[1], int(parts[2]), parts[3]
+from clientbase.engagement.triggers import KEY_PREFIX, parse_occasion_key
 
 
 def settle_duplicate_tasks(customer_ids: list[int]) -> None:
     """The merge participant's ``after_change`` for tasks: see the module."""
-    rows = (Task.objects.filter(customer_id__in=customer_ids, idempotency_key__startswith=_PREFIX)
+    rows = (Task.objects.filter(customer_id__in=customer_ids, idempotency_key__startswith=KEY_PREFIX)
             .values_list("pk", "customer_id", "idempotency_key", "status"))
     groups: dict[tuple[int, str, str], list[tuple[int, int, str]]] = defaultdict(list)
     for pk, customer_id, key, status in rows:
-        found = _occasion(key or "")
+        found = parse_occasion_key(key or "")
         if found is not None:
             trigger, owner, occasion = found
             groups[(customer_id, trigger, occasion)].append((pk, owner, status))

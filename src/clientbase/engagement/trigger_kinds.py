@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
 from clientbase.engagement.models import Holiday, Message, MessageStatus, Trigger, TriggerKind
-from clientbase.engagement.triggers import Group, business_today, ids, live_customers
+from clientbase.engagement.triggers import Group, business_today, ids, live_customers, occasion_key
 
 
 def _days(trigger: Trigger, key: str, default: int) -> int:
@@ -44,7 +44,7 @@ def _coupons(trigger: Trigger, target: date) -> Callable[[list[int]], dict[int, 
         until = datetime.combine(target + timedelta(days=_days(trigger, "coupon_days", 14)), datetime.min.time())
         return {cid: {"coupon_code": create_coupon(
             kind="percent", value=_days(trigger, "coupon_percent", 10), program=program, customer_id=cid,
-            valid_until=until.astimezone(), issue_key=f"trigger:{trigger.pk}:{cid}:birthday:{target.year}").code}
+            valid_until=until.astimezone(), issue_key=occasion_key(trigger, cid, f"birthday:{target.year}")).code}
             for cid in customer_ids}
 
     return issue

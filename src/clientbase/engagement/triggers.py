@@ -78,8 +78,27 @@ def record_fires(trigger: Trigger, group: Group, at: datetime, run_id: int) -> i
     return TriggerFire.objects.filter(run_id=run_id, trigger=trigger, occasion=group.occasion).count()
 
 
+# A trigger's message or task for a customer's occasion is keyed ``trigger:<trigger>:<customer>:<occasion>``
+# (its idempotency key): built here (``occasion_key``, or in SQL from ``_key_prefix``), read back by
+# ``parse_occasion_key`` (``engagement.merging``).
+KEY_PREFIX = "trigger:"
+
+
 def _key_prefix(trigger: Trigger) -> str:
-    return f"trigger:{trigger.pk}:"
+    return f"{KEY_PREFIX}{trigger.pk}:"
+
+
+def occasion_key(trigger: Trigger, customer_id: int, occasion: str) -> str:
+    return f"{_key_prefix(trigger)}{customer_id}:{occasion}"
+
+
+def parse_occasion_key(key: str) -> tuple[str, int, str] | None:
+    """(trigger, customer, occasion) of an ``occasion_key``, or None for another key."""
+    if not key.startswith(KEY_PREFIX):
+        return None
+    trigger, _, rest = key.removeprefix(KEY_PREFIX).partition(":")
+    customer, _, occasion = rest.partition(":")
+    return (trigger, int(customer), occasion) if trigger and customer.isdigit() and occasion else None
 
 
 def _insert_from_fires(model: type[Any], columns: dict[str, Any], trigger: Trigger, group: Group,
@@ -115,7 +134,7 @@ def _messages_one_by_one(trigger: Trigger, group: Group, run_id: int, at: dateti
         Message.objects.bulk_create([
             Message(customer_id=cid, template_key=trigger.template_key, kind=MessageKind.MARKETING,
                     due_at=at, next_attempt_at=at, context={**group.context, **extra.get(cid, {})},
-                    idempotency_key=f"{_key_prefix(trigger)}{cid}:{group.occasion}", source=f"trigger:{trigger.pk}",
+                    idempotency_key=occasion_key(trigger, cid, group.occasion), source=f"trigger:{trigger.pk}",
                     created_at=at) for cid in chunk], ignore_conflicts=True)
 
 
