@@ -107,8 +107,9 @@ def search(actor: Actor, query: str, *, limit: int = 20, within: QuerySet[Custom
     exact = _identifier_matches(base, query)
     if exact:
         return exact[:limit]
-    if _DIGITS.match(query):
-        return _number_matches(actor, base, re.sub(r"\D", "", query), limit)
+    digits = _digits(query)
+    if digits is not None:
+        return _number_matches(actor, base, digits, limit)
     key = search_key(query)
     words = sorted(key.split(), key=len, reverse=True)
     if not words:
@@ -153,9 +154,15 @@ NUMBER_KINDS = ("phone", "whatsapp", "viber", "card")
 NUMBER_CANDIDATES = 1000
 
 
+def _digits(query: str) -> str | None:
+    """The digits of a query made of digits and separators (``45-67``), or None for any other query."""
+    return re.sub(r"\D", "", query) if _DIGITS.match(query) else None
+
+
 def too_few_digits(query: str) -> bool:
     """Whether ``query`` is digits, too few to be searched as part of a number (the search box says so)."""
-    return bool(_DIGITS.match(query.strip())) and len(re.sub(r"\D", "", query)) < MIN_DIGITS
+    digits = _digits(query.strip())
+    return digits is not None and len(digits) < MIN_DIGITS
 
 
 def _number_matches(actor: Actor, base: QuerySet[Customer], digits: str, limit: int) -> list[Customer]:
