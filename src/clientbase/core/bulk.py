@@ -1,7 +1,7 @@
-"""Settings for one bulk job (an import) that writes in many transactions."""
+"""Settings for one bulk job (an import, an ingest) that writes in many transactions."""
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 WIDE_CHECKPOINT_PAGES = 16_384  # 64 MB of WAL with 4 KB pages
@@ -33,3 +33,45 @@ def bulk_writes(connection: Any) -> Iterator[None]:
     finally:
         raw.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
         raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+FIRST_ANALYSIS_PAGES = 128  # 1 MB with 8 KB pages: reading a smaller table whole costs well under a millisecond
+
+
+class FirstAnalyses:
+    """PostgreSQL: the planner's first statistics of tables a bulk job fills from empty.
+
+    A table nobody has analysed or vacuumed (``pg_class.reltuples`` is -1) has no row count, so the
+    planner guesses one from its size and the width its columns might take: for customers, two rows a
+    page where there are dozens. A job filling fresh tables then saw
+    batch after batch read whole tables to find a few hundred rows by primary key or by an indexed column:
+    merges' updates of customers, identifiers and events by id, the customers' fetch of a merge round,
+    the loyalty probe's lookup of customers merged into others (``auto_explain``, bench/RESULTS.md,
+    twenty-second session). ``autovacuum`` would analyse them in time, but it may be off (as on the
+    machine the benchmarks ran on) and it wakes once a minute at most, which is most of a job.
+
+    Calling this (between a job's batches) analyses each of ``tables`` that has never been analysed once
+    it has grown to ``pages`` pages (``FIRST_ANALYSIS_PAGES``). Once is enough: the planner
+    scales the counted rows by the table's current size, so the estimates grow with the table. A table
+    analysed or vacuumed before (by anyone) is left to ``autovacuum``. Nothing happens on SQLite, whose
+    planner uses an index whenever one fits.
+    """
+
+    def __init__(self, connection: Any, tables: Sequence[str], *, pages: int | None = None) -> None:
+        self.connection = connection
+        self.pending = list(tables) if connection.vendor == "postgresql" else []
+        self.pages = FIRST_ANALYSIS_PAGES if pages is None else pages
+
+    def __call__(self) -> list[str]:
+        """Analyse the tables that are due; returns their names (most calls: none, one cheap query)."""
+        if not self.pending:
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT relname, reltuples >= 0, pg_relation_size(oid) >= %s * current_setting('block_size')::int "
+                           "FROM pg_class WHERE oid = ANY(%s::regclass[])", [self.pages, self.pending])
+            found = cursor.fetchall()
+            due = [name for name, counted, big in found if not counted and big]
+            self.pending = [name for name, counted, big in found if not counted and not big]
+            for name in due:
+                cursor.execute(f"ANALYZE {self.connection.ops.quote_name(name)}")
+        return due

@@ -24,10 +24,13 @@ from django.db import IntegrityError, transaction
 
 from clientbase.access.actor import Actor
 from clientbase.core import collector, fastsql, offload, readahead
+from clientbase.core.bulk import FirstAnalyses
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
+from clientbase.customers.models import Customer, ProfileChange
 from clientbase.identity.guards import Guards
 from clientbase.identity.locks import OwnersMoved, lock_identifiers
+from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.services import load_guards
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
@@ -214,6 +217,10 @@ def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
         return _store_parsed(results, parsed, actor, guards)
 
 
+# The tables a stream fills: their first statistics come between its batches (``core.bulk.FirstAnalyses``).
+FILLED = (Event, Customer, Identifier, ProfileChange, Merge, Consent)
+
+
 def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[IngestReport]:
     """``ingest_events`` for each batch of a stream, one report a batch, in order, each batch in its own
     transaction (``ingest_batches`` without anything travelling with the batches)."""
@@ -240,7 +247,8 @@ def ingest_batches(source: Iterable[tuple[list[Any], Any]], *, actor: Actor,
       shares this process's GIL. Worth its start (a second or so) for a long stream.
 
     The guard rules are read once, at the start; the garbage collector is paused over the whole stream
-    (``collector.paused_over``).
+    (``collector.paused_over``). On PostgreSQL the tables the stream fills get their first statistics
+    between batches once they have grown (``core.bulk.FirstAnalyses``).
 
     A failure at a batch's commit (a deferred foreign key) ends the stream, where a failure inside the
     batch rolls it back and stores it again with savepoints, its failing events retried one by one
@@ -250,6 +258,7 @@ def ingest_batches(source: Iterable[tuple[list[Any], Any]], *, actor: Actor,
     guards = load_guards()
     region, vendor = settings.CLIENTBASE_DEFAULT_REGION, transaction.get_connection().vendor
     Parsed = tuple[list[EventResult], list[ParsedEvent], Any]
+    analyse = FirstAnalyses(transaction.get_connection(), [model._meta.db_table for model in FILLED])
 
     def reports() -> Iterator[tuple[IngestReport, Any]]:
         with contextlib.ExitStack() as stack:
@@ -290,6 +299,7 @@ def ingest_batches(source: Iterable[tuple[list[Any], Any]], *, actor: Actor,
                 results, parsed, info = batch
                 job, parsing = upcoming(), None
                 report = _store_batch(results, parsed, actor, guards, parse_upcoming)
+                analyse()
                 retired = parsed
                 del results, parsed, batch  # garbage before the consumer asks for more (paused_over)
                 yield report, info

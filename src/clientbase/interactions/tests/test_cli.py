@@ -278,3 +278,25 @@ def test_a_stream_batch_that_fails_is_stored_again_with_savepoints_and_rejects_o
     assert not Identifier.objects.filter(value=refused_phone).exists()
     assert not Customer.objects.filter(first_name="Борис").exists()
     assert Customer.objects.filter(first_name="Анна").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stream_asks_for_first_statistics_after_each_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Of the tables it fills (``core.bulk.FirstAnalyses``), outside each batch's transaction."""
+    asked: list[tuple[list[str], bool, int]] = []
+
+    class Recording(ingest.FirstAnalyses):
+        def __call__(self) -> list[str]:
+            asked.append((self.tables, transaction.get_connection().in_atomic_block, Event.objects.count()))
+            return super().__call__()
+
+        def __init__(self, connection: Any, tables: list[str], **kwargs: Any) -> None:
+            super().__init__(connection, tables, **kwargs)
+            self.tables = tables
+
+    monkeypatch.setattr(ingest, "FirstAnalyses", Recording)
+    batches = [[make_event(id=f"{b}-{i}") for i in range(2)] for b in range(3)]
+    assert len(list(ingest_stream(iter(batches), actor=SYSTEM))) == 3
+    tables = ["interactions_event", "customers_customer", "identity_identifier", "customers_profilechange",
+              "identity_merge", "identity_consent"]
+    assert asked == [(tables, False, 2), (tables, False, 4), (tables, False, 6)]
