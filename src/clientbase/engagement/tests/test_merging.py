@@ -74,3 +74,18 @@ def test_only_open_duplicates_of_one_occasion_are_closed() -> None:
     assert statuses(keep) == expected
     merge_customers(plain, keep, actor=SYSTEM)  # a survivor with no tasks of its own: nothing new is a duplicate
     assert statuses(plain) == expected
+
+
+def test_the_probe_finds_only_a_trigger_task() -> None:
+    """Merges skip ``settle_duplicate_tasks`` unless the probe finds a trigger's task among the customers."""
+    from clientbase.core import fastsql
+    from clientbase.engagement.merging import trigger_task_probe
+
+    keep, gone, other = (make_customer(phone=f"+7916000000{n}") for n in range(3))
+    services.create_task(gone, kind="call", title="Перезвонить", due_at=AT, actor=SYSTEM)
+    assert fastsql.rows(*trigger_task_probe([keep.pk, gone.pk])) == []  # made by hand: nothing to settle
+    fading(other)
+    churn = Trigger.objects.create(kind="churn_risk", name="Churn", config={"threshold": 0.3}, task_kind="call")
+    assert evaluate(churn, AT) == 1
+    assert fastsql.rows(*trigger_task_probe([keep.pk, gone.pk])) == []
+    assert fastsql.rows(*trigger_task_probe([keep.pk, other.pk])) == [(1,)]
