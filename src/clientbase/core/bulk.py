@@ -43,18 +43,18 @@ class FirstAnalyses:
 
     A table nobody has analysed or vacuumed (``pg_class.reltuples`` is -1) has no row count, so the
     planner guesses one from its size and the width its columns might take: for customers, two rows a
-    page where there are dozens. A job filling fresh tables then saw
-    batch after batch read whole tables to find a few hundred rows by primary key or by an indexed column:
-    merges' updates of customers, identifiers and events by id, the customers' fetch of a merge round,
-    the loyalty probe's lookup of customers merged into others: 20.8 M rows read by 316 sequential scans of
-    customers in a million events (``auto_explain``, bench/RESULTS.md, twenty-second session). ``autovacuum`` would analyse them in time, but it may be off (as on the
-    machine the benchmarks ran on) and it wakes once a minute at most, which is most of a job.
+    page where there are dozens. A job filling fresh tables then read whole tables, batch after batch, to
+    find a few hundred rows by primary key or by an indexed column: merges' updates of customers,
+    identifiers and events by id, the customers' fetch of a merge round, the loyalty probe's customers
+    merged into others. In a million events, 316 sequential scans of customers read 20.8 M rows
+    (bench/RESULTS.md, twenty-second session). ``autovacuum`` would analyse the tables in time, but it may
+    be off (as on the machine the benchmarks ran on), and it wakes once a minute at most: most of a job.
 
     Calling this (between a job's batches) analyses each of ``tables`` that has never been analysed once
-    it has grown to ``pages`` pages (``FIRST_ANALYSIS_PAGES``). Once is enough: the planner
-    scales the counted rows by the table's current size, so the estimates grow with the table. A table
-    analysed or vacuumed before (by anyone) is left to ``autovacuum``. Nothing happens on SQLite, whose
-    planner uses an index whenever one fits.
+    it has grown to ``pages`` pages (``FIRST_ANALYSIS_PAGES``). Once is enough: the planner scales the
+    counted rows by the table's current size, so the estimates grow with the table. A table analysed or
+    vacuumed before (by anyone) is left to ``autovacuum``. Nothing happens on SQLite, whose planner uses
+    an index whenever one fits.
     """
 
     def __init__(self, connection: Any, tables: Sequence[str], *, pages: int | None = None) -> None:
