@@ -15,6 +15,7 @@ on PostgreSQL, executemany on SQLite) into the same table in the same batches: e
 customer the event belongs to after the ingest, into the events table emptied first, so the foreign key
 and the indexes see what they saw during the ingest. Last line: JSON.
 Targets (issue 3): >= 20,000 events/s on SQLite; >= 1/3 of the floor; API p99 < 20 ms.
+``machine_gauge_s``: the seconds a fixed loop of pure Python took before and after the run (``machine_gauge``).
 """
 
 import argparse
@@ -293,6 +294,17 @@ def _peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def machine_gauge() -> float:
+    """Seconds a fixed piece of pure Python takes (ten million additions), before and after a run: this
+    machine's speed moves by half or more from minute to minute (bench/RESULTS.md, twenty-second session),
+    and a figure means little without it: compare runs by it."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return round(time.perf_counter() - started, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=1_000_000)
@@ -313,6 +325,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="cb-bench-ingest-"))
     pg_name = _prepare(args.db, workdir)
     args.workdir = workdir
+    gauge_before = machine_gauge()
     try:
         if args.api_latency:
             from ingest_latency import run_latency
@@ -320,6 +333,7 @@ def main() -> None:
             result = run_latency(args, workdir)
         else:
             result = run_throughput(args)
+        result["machine_gauge_s"] = [gauge_before, machine_gauge()]
     finally:
         if pg_name:
             from django.db import connections
