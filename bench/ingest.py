@@ -295,13 +295,15 @@ def _peak_rss_mb() -> int:
 
 
 def machine_gauge() -> float:
-    """Seconds a fixed piece of pure Python takes (ten million additions), before and after a run: this
-    machine's speed moves by half or more from minute to minute (bench/RESULTS.md, twenty-second session),
-    and a figure means little without it: compare runs by it."""
+    """Seconds a fixed piece of pure Python takes, before and after a run: 100,000 small event-like objects
+    built, written as JSON, read back and indexed, the kind of work (allocation, dictionaries, text) the
+    ingest does. This machine's speed moves by half or more from minute to minute (bench/RESULTS.md,
+    twenty-second session), and a figure means little without it: compare runs by it."""
     started = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
+    rows = [{"id": f"b{n}", "source": "bench", "identifiers": {"phone": f"+7900{n:07d}"}, "data": {"n": n}}
+            for n in range(100_000)]
+    back = {row["id"]: row for row in map(json.loads, map(json.dumps, rows))}
+    del rows, back
     return round(time.perf_counter() - started, 2)
 
 
