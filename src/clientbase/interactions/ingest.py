@@ -27,15 +27,13 @@ from clientbase.core import collector, fastsql, offload, readahead
 from clientbase.core.bulk import FirstAnalyses
 from clientbase.core.errors import DomainValidationError, FieldError
 from clientbase.core.fastinsert import select_in
-from clientbase.customers.models import Customer, ProfileChange
 from clientbase.identity.guards import Guards
 from clientbase.identity.locks import OwnersMoved, lock_identifiers
-from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.services import load_guards
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH, CarriedIdentifier, ParsedEvent, parse_event
-from clientbase.interactions.storing import apply_group, before_events, stored_columns
+from clientbase.interactions.storing import FILLED, apply_group, before_events, stored_columns
 
 
 @dataclass(slots=True)
@@ -215,10 +213,6 @@ def ingest_events(raw_events: list[Any], *, actor: Actor) -> IngestReport:
         results, parsed = _parse(raw_events, guards, settings.CLIENTBASE_DEFAULT_REGION,
                                  transaction.get_connection().vendor)
         return _store_parsed(results, parsed, actor, guards)
-
-
-# The tables a stream fills: their first statistics come between its batches (``core.bulk.FirstAnalyses``).
-FILLED = (Event, Customer, Identifier, ProfileChange, Merge, Consent)
 
 
 def ingest_stream(batches: Iterable[list[Any]], *, actor: Actor) -> Iterator[IngestReport]:

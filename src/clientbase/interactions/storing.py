@@ -26,7 +26,7 @@ from clientbase.customers.rules import to_json
 from clientbase.identity.guards import Guards
 from clientbase.identity.locks import EXCLUSIVE, IdentityLock
 from clientbase.identity.merges import merge_many
-from clientbase.identity.models import Consent, Identifier, ReviewCase, ReviewStatus
+from clientbase.identity.models import Consent, Identifier, Merge, ReviewCase, ReviewStatus
 from clientbase.interactions.fastinsert import insert_with_ids
 from clientbase.interactions.handlers import handlers_for
 from clientbase.interactions.models import Event
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from clientbase.interactions.ingest import EventResult
 
 _CHUNK = 2000
+# The tables storing a batch fills, row by row with its events (merges write ``Merge``; reviews are few):
+# ``ingest_batches`` gives them their first statistics between batches (``core.bulk.FirstAnalyses``).
+FILLED = (Event, Customer, Identifier, ProfileChange, Merge, Consent)
 _NAME_FIELDS = ("last_name", "first_name", "middle_name", "legal_name")
 _IDENTIFIER_COLUMNS = ("customer_id", "kind", "value", "raw", "verified", "label", "source", "created_at")
 _EVENT_COLUMNS = ("source", "external_id", "type", "channel", "occurred_at", "received_at", "customer_id",
