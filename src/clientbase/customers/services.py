@@ -19,6 +19,7 @@ from clientbase.customers.models import (
     ProfileChange,
     Tag,
 )
+from clientbase.identity.locks import hold_customer
 
 # Keys of the input that are not plain profile fields.
 COMPOUND_KEYS = {"custom", "tags", "identifiers", "important_dates", "team_id", "owner_id"}
@@ -130,7 +131,13 @@ def create_customer(data: dict[str, Any], *, actor: Actor, source: str = "") -> 
 @transaction.atomic
 def update_customer(customer: Customer, data: dict[str, Any], *, actor: Actor,
                     source: str = "") -> list[ProfileChange]:
-    """Apply a partial update; record one history row per field whose value really changed."""
+    """Apply a partial update; record one history row per field whose value really changed.
+
+    The customer is held (``identity.locks.hold_customer``) and read again first: the row is saved whole,
+    and a copy read before a merge committed would write back what the merge changed (a tombstone's
+    pointer, a survivor's filled fields)."""
+    hold_customer(customer.pk)
+    customer.refresh_from_db()
     fields = _parse_builtin(data)
     kind = fields.get("kind", customer.kind)
     custom = customer.custom
@@ -177,9 +184,11 @@ def add_important_date(customer: Customer, item: Any, *, actor: Actor, source: s
         raise DomainValidationError.single(f"{path}.date", "This field is required.")
     who = rules.text(100)(f"{path}.who", item.get("who") or "self")
     note = rules.text(200)(f"{path}.note", item.get("note"))
-    important = ImportantDate.objects.create(customer=customer, kind=kind, who=who, date=day, note=note)
-    change_row(customer, f"important_dates.{kind}", None, f"{who}: {day.isoformat()}", actor=actor,
-               source=source).save()
+    with transaction.atomic():
+        hold_customer(customer.pk)
+        important = ImportantDate.objects.create(customer=customer, kind=kind, who=who, date=day, note=note)
+        change_row(customer, f"important_dates.{kind}", None, f"{who}: {day.isoformat()}", actor=actor,
+                   source=source).save()
     return important
 
 
@@ -192,6 +201,8 @@ def add_contact_person(company: Customer, person: Customer, *, role: str, title:
         raise DomainValidationError.single("person_id", "A contact person must be a person profile.")
     role = rules.choice(("director", "deputy", "head_of_sales", "chief_accountant", "purchaser", "other"))(
         "role", role)
+    for pk in sorted({company.pk, person.pk}):  # ascending, as a merge of the two would lock them
+        hold_customer(pk)
     link, created = ContactPerson.objects.get_or_create(company=company, person=person, role=role,
                                                         defaults={"title": title})
     if created:

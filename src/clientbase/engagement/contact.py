@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
+from clientbase.core.errors import MergedAway
 from clientbase.customers.models import Customer
 from clientbase.customers.selectors import survivor_of
 from clientbase.engagement import rules, templating
@@ -94,8 +95,12 @@ def unsubscribe(token: str) -> tuple[int, str]:
     """Record the unsubscribe a signed link asks for; BadSignature for a forged or altered link."""
     customer_id, channel = check_token(token)
     customer = survivor_of(Customer.objects.get(pk=customer_id))  # the person now lives on the survivor profile
-    set_consent(customer, channel, ConsentStatus.UNSUBSCRIBED, source="unsubscribe link")
-    return customer.pk, channel
+    while True:
+        try:
+            set_consent(customer, channel, ConsentStatus.UNSUBSCRIBED, source="unsubscribe link")
+            return customer.pk, channel
+        except MergedAway as exc:  # merged into another while the link was followed: unsubscribe there
+            customer = Customer.objects.get(pk=exc.survivor_id)
 
 
 def favourite_product(customer_id: int) -> str:

@@ -23,6 +23,7 @@ from clientbase.engagement.models import (
     TaskKind,
     TaskStatus,
 )
+from clientbase.identity.locks import hold_customer
 
 CHURN_REASONS = {
     "price": gettext_lazy("Prices are too high"),
@@ -86,6 +87,7 @@ def create_task(customer: Customer, *, kind: str, title: str, due_at: datetime, 
         return existing
     try:
         with transaction.atomic():
+            hold_customer(customer.pk)
             return Task.objects.create(kind=kind, customer=customer, assignee_id=assignee_id, title=title[:200],
                                        gift=gift, due_at=due_at, source=source, idempotency_key=idempotency_key,
                                        created_at=now())
@@ -125,12 +127,16 @@ def send_message(actor: Actor, customer_id: int, *, body: str, subject: str = ""
     customer = access_customer(actor, customer_id, write=True)
     templating.validate(body, path="body")
     templating.validate(subject, path="subject")
-    return outbox.enqueue(customer, idempotency_key=f"manual:{idempotency_key}", kind=kind, body=body,
-                          subject=subject, channel=channel, source=f"manual:{actor.describe()}")
+    with transaction.atomic():
+        hold_customer(customer.pk)
+        return outbox.enqueue(customer, idempotency_key=f"manual:{idempotency_key}", kind=kind, body=body,
+                              subject=subject, channel=channel, source=f"manual:{actor.describe()}")
 
 
 def record_churn_reason(customer: Customer, *, reason: str, comment: str = "", source: str) -> ChurnReason:
     if reason not in CHURN_REASONS:
         raise DomainValidationError.single("reason", f"Must be one of {', '.join(CHURN_REASONS)}.")
-    return ChurnReason.objects.create(customer=customer, reason=reason, comment=comment[:2000], source=source,
-                                      at=now())
+    with transaction.atomic():
+        hold_customer(customer.pk)
+        return ChurnReason.objects.create(customer=customer, reason=reason, comment=comment[:2000], source=source,
+                                          at=now())

@@ -6,9 +6,12 @@ who unsubscribed under one profile is never mailed after a merge; unmerge gives 
 
 from collections.abc import Iterable
 
+from django.db import transaction
+
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.customers.models import Customer
+from clientbase.identity.locks import hold_customer
 from clientbase.identity.models import CONSENT_STRICTNESS, Consent, ConsentStatus
 
 
@@ -38,4 +41,6 @@ def set_consent(customer: Customer, channel: str, status: str, *, source: str = 
                 path: str = "consent") -> Consent:
     if status not in ConsentStatus.values:
         raise DomainValidationError.single(path, f"Must be one of {', '.join(ConsentStatus.values)}.")
-    return Consent.objects.create(customer=customer, channel=channel, status=status, at=now(), source=source)
+    with transaction.atomic():
+        hold_customer(customer.pk)  # a merge running now waits, then carries this choice (stricter wins)
+        return Consent.objects.create(customer=customer, channel=channel, status=status, at=now(), source=source)

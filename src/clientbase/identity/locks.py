@@ -26,17 +26,36 @@ unrelated writers wait for each other. A transaction must not ask for the exclus
 shared-mode locks (it would wait for writers waiting for it): ``ingest_events`` uses the shared mode only
 when its one group is the whole transaction.
 
-On SQLite every write transaction is ``BEGIN IMMEDIATE``, which already serialises writers: nothing is taken.
+Customer rows (PostgreSQL row locks, taken after any identity lock and before anything else):
+
+4. a merge or unmerge locks the rows of the customers it joins or parts (``FOR NO KEY UPDATE``, ascending
+   ids) before it reads or moves anything of theirs (``customers_locked``);
+5. a writer of a customer's own rows that is not an identity writer (points, orders, tasks, messages,
+   consents, profile edits) holds that customer's row first (``hold_customer``: ``FOR NO KEY UPDATE`` too,
+   not ``FOR SHARE``: a transaction that holds the row shared and later updates it, as an ingest batch
+   whose purchase earned points may then write the customer's traits, would wait for a till that shares
+   it while the till waits for the points account) and is refused with ``MergedAway`` if it is a
+   tombstone. Writers of one customer so go one at a time, as they did on its points account.
+
+   Either the writer commits first and the merge then moves what it wrote, or the merge commits first
+   and the writer, granted its lock, reads the tombstone and writes nothing. Without this a purchase's
+   points or an unsubscribe written while a merge ran stayed with the absorbed customer, where nobody
+   sees them.
+
+On SQLite every write transaction is ``BEGIN IMMEDIATE``, which already serialises writers: nothing is
+taken, and ``hold_customer`` only checks.
 """
 
 import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, models
 
 from clientbase.core import fastsql
+from clientbase.core.errors import MergedAway, NotFound
 from clientbase.core.fastinsert import pg_array
+from clientbase.customers.models import Customer
 from clientbase.identity.selectors import identifier_owners, owners_found, owners_statement
 
 IDENTITY_LOCK_KEY = 0x636C6964  # "clid"; the one-bigint advisory key space
@@ -127,3 +146,48 @@ def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) 
     if owners_found(again) != owners:
         raise OwnersMoved
     return IdentityLock(shared=True, locked=frozenset(pairs), owners=owners)
+
+
+def customers_locked(customer_ids: Collection[int]) -> list[tuple[str, list[int]]]:
+    """The statement (none on SQLite) with which a merge or unmerge locks its customers' rows, first of
+    all it sends (rule 4 above): a writer holding one of them (``hold_customer``) finishes first."""
+    if not _postgres() or not customer_ids:
+        return []
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    return [(f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+             [pg_array(sorted(set(customer_ids)))])]
+
+
+def hold_customer(customer_id: int) -> None:
+    """Keep customer ``customer_id`` from being merged away or parted until this transaction ends (rule 5
+    above); ``MergedAway`` (naming the survivor) if it already is a tombstone, ``NotFound`` if there is none.
+
+    For services that file rows under a customer (a purchase, points, a task, a consent, a profile edit):
+    called first in their transaction, after any identity lock the transaction takes."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("hold_customer holds a customer for the rest of a transaction: call it inside one")
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    lock = " FOR NO KEY UPDATE" if _postgres() else ""
+    found = fastsql.rows(f"SELECT merged_into_id FROM {table} WHERE id = %s{lock}", [customer_id])
+    if not found:
+        raise NotFound(f"Customer #{customer_id}")
+    if (merged_into := found[0][0]) is not None:
+        from clientbase.customers.selectors import survivor_of
+
+        raise MergedAway(customer_id, survivor_of(Customer.objects.get(pk=merged_into)).pk)
+
+
+def hold_owner(model: type[models.Model], pk: int) -> int:
+    """Hold (``hold_customer``) the customer a row of ``model`` (an order, a ledger entry) belongs to, and
+    return that customer's id. Such rows move with merges and unmerges, so the owner is read again once
+    held: a merge or unmerge that finished meanwhile moved the row, and the new owner is held instead."""
+    rows = model._default_manager.filter(pk=pk)
+    for _ in range(5):  # each try that misses was beaten by a whole merge or unmerge of this owner
+        owner = rows.values_list("customer_id", flat=True).get()
+        try:
+            hold_customer(owner)
+        except MergedAway:
+            continue  # merged since the row was read: the row went to the survivor
+        if rows.values_list("customer_id", flat=True).get() == owner:
+            return int(owner)
+    raise RuntimeError(f"the owner of {model._meta.label} #{pk} kept changing")

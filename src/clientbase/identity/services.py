@@ -13,6 +13,7 @@ from clientbase.core.errors import DomainValidationError
 from clientbase.customers.history import record_change
 from clientbase.customers.models import Customer
 from clientbase.identity import rules
+from clientbase.identity.locks import hold_customer, hold_owner
 from clientbase.identity.models import Identifier, IdentifierKind
 
 if TYPE_CHECKING:
@@ -35,6 +36,14 @@ def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, ver
     """
     field = field or kind
     value = normalize(kind, raw, field=field)
+    with transaction.atomic():
+        hold_customer(customer.pk)  # not on a tombstone: later events would follow it there
+        return _add_identifier(customer, kind, value, raw, actor=actor, verified=verified, label=label,
+                               source=source, field=field)
+
+
+def _add_identifier(customer: Customer, kind: str, value: str, raw: str, *, actor: Actor, verified: bool,
+                    label: str, source: str, field: str) -> Identifier:
     existing = Identifier.objects.filter(kind=kind, value=value).first()
     if existing is not None:
         if existing.customer_id != customer.pk:
@@ -60,7 +69,10 @@ def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, ver
     return identifier
 
 
+@transaction.atomic
 def remove_identifier(identifier: Identifier, *, actor: Actor, source: str = "") -> None:
+    hold_owner(Identifier, identifier.pk)  # identifiers move with merges
+    identifier.refresh_from_db()
     customer = identifier.customer
     record_change(customer, f"identifiers.{identifier.kind}", identifier.value, None, actor=actor, source=source)
     identifier.delete()

@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_noop
 
 from clientbase.core.clock import now
-from clientbase.core.errors import DomainValidationError, NotFound
+from clientbase.core.errors import DomainValidationError, MergedAway, NotFound
+from clientbase.identity.locks import hold_customer
 from clientbase.loyalty import ledger
 from clientbase.loyalty.models import Coupon, CouponKind, CouponUse, LedgerEntry, Program
 
@@ -39,9 +40,12 @@ def create_coupon(*, kind: str, value: int = 0, program: Program | None = None, 
     code = (code or new_code()).strip().upper()
     if Coupon.objects.filter(code=code).exists():
         raise DomainValidationError.single("code", f"The code {code} is taken.")
-    return Coupon.objects.create(program=program, code=code, kind=kind, value=value, product_sku=product_sku,
-                                 customer_id=customer_id, max_uses=max_uses, valid_from=valid_from,
-                                 valid_until=valid_until, issue_key=issue_key, created_at=now())
+    with transaction.atomic():
+        if customer_id is not None:
+            hold_customer(customer_id)
+        return Coupon.objects.create(program=program, code=code, kind=kind, value=value, product_sku=product_sku,
+                                     customer_id=customer_id, max_uses=max_uses, valid_from=valid_from,
+                                     valid_until=valid_until, issue_key=issue_key, created_at=now())
 
 
 def check_coupon(code: str, customer_id: int, *, at: datetime | None = None) -> Coupon:
@@ -63,6 +67,7 @@ def use_coupon(code: str, customer_id: int, *, operation_id: str, order_ref: str
     at = at or now()
     if (done := CouponUse.objects.filter(operation_id=operation_id).first()) is not None:
         return done
+    hold_customer(customer_id)
     coupon = check_coupon(code, customer_id, at=at)
     won = Coupon.objects.filter(pk=coupon.pk).filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses"))).update(
         uses=F("uses") + 1)
@@ -95,9 +100,12 @@ def issue_birthday_coupons(program: Program, *, on: date | None = None) -> int:
     for customer_id in members.values_list("pk", flat=True):
         key = f"birthday:{program.pk}:{customer_id}:{on.year}"
         if not Coupon.objects.filter(issue_key=key).exists():
-            create_coupon(kind=CouponKind.PERCENT, value=program.birthday_coupon_percent, program=program,
-                          code=new_code("BD"), customer_id=customer_id, max_uses=1, valid_from=start,
-                          valid_until=start + timedelta(days=program.birthday_coupon_days), issue_key=key)
+            try:
+                create_coupon(kind=CouponKind.PERCENT, value=program.birthday_coupon_percent, program=program,
+                              code=new_code("BD"), customer_id=customer_id, max_uses=1, valid_from=start,
+                              valid_until=start + timedelta(days=program.birthday_coupon_days), issue_key=key)
+            except MergedAway:
+                continue  # merged since the list was read: the survivor is on it if the birthday is theirs
             count += 1
     return count
 
@@ -108,6 +116,7 @@ def enroll(program: Program, customer_id: int, *, at: datetime | None = None) ->
     from clientbase.loyalty.services import give_bonus
 
     at = at or now()
+    hold_customer(customer_id)
     account = ledger.lock_account(program, customer_id)
     bonus: LedgerEntry | None = None
     if account.enrolled_at is None:

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
+from clientbase.identity.locks import hold_customer, hold_owner
 from clientbase.loyalty import ledger
 from clientbase.loyalty.models import Account, EntryKind, LedgerEntry, Lot, LotConsumption, Program, Tier
 from clientbase.loyalty.rules import Basket, EarningRules, earning, redeemable, share_of
@@ -39,6 +40,7 @@ def earn(program: Program, customer_id: int, basket: Basket, *, operation_id: st
          at: datetime | None = None) -> LedgerEntry | None:
     """Points for a paid basket; None if the customer is not registered in the program (see ``enroll``)."""
     at = at or now()
+    hold_customer(customer_id)
     account = ledger.lock_account(program, customer_id)
     if (done := ledger.existing(program, operation_id)) is not None:
         return done
@@ -76,6 +78,7 @@ def redeem(program: Program, customer_id: int, points: int, *, operation_id: str
            order_ref: str = "", at: datetime | None = None) -> LedgerEntry:
     """Spend ``points`` (oldest-expiry lots first). Refused, with nothing written, beyond the quote's limits."""
     at = at or now()
+    hold_customer(customer_id)
     account = ledger.lock_account(program, customer_id)
     if (done := ledger.existing(program, operation_id)) is not None:
         return done
@@ -141,6 +144,7 @@ def reverse_return(program: Program, *, order_ref: str, operation_id: str, retur
     owner = accrual or spent.first()
     if owner is None:
         return []
+    owner.customer_id = hold_owner(LedgerEntry, owner.pk)  # the entries move with merges
     account = ledger.lock_account(program, owner.customer_id)
     if LedgerEntry.objects.filter(program=program, operation_id__in=[operation_id, f"{operation_id}:refund"]).exists():
         return list(LedgerEntry.objects.filter(program=program,
@@ -203,6 +207,7 @@ def adjust(program: Program, customer_id: int, points: int, *, reason: str, staf
         raise DomainValidationError.single("reason", "Say why the points are adjusted.")
     if points == 0:
         raise DomainValidationError.single("points", "An adjustment changes the balance.")
+    hold_customer(customer_id)
     account = ledger.lock_account(program, customer_id)
     if (done := ledger.existing(program, operation_id)) is not None:
         return done
@@ -222,6 +227,7 @@ def adjust(program: Program, customer_id: int, points: int, *, reason: str, staf
 def give_bonus(program: Program, customer_id: int, points: int, *, operation_id: str, reason: str = "",
                at: datetime | None = None) -> LedgerEntry:
     at = at or now()
+    hold_customer(customer_id)
     account = ledger.lock_account(program, customer_id)
     if (done := ledger.existing(program, operation_id)) is not None:
         return done

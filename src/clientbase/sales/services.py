@@ -15,6 +15,7 @@ from clientbase.access.actor import Actor
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError, FieldError, NotFound
 from clientbase.customers.models import Customer
+from clientbase.identity.locks import hold_customer, hold_owner
 from clientbase.sales import figures, rules
 from clientbase.sales.models import (
     AbandonedCart,
@@ -60,6 +61,7 @@ def record_purchase(customer: Customer, data: Any, *, source: str, occurred_at: 
     A repeat returns the order stored the first time, unchanged: ingest is idempotent.
     """
     purchase = rules.parse_purchase(data, path=path)
+    hold_customer(customer.pk)
     existing = Order.objects.filter(source=source, number=purchase.order_id).first()
     if existing is not None:
         return existing
@@ -97,6 +99,7 @@ def find_order(source: str, number: Any, *, path: str = "data.order_id") -> Orde
 def change_status(order: Order, status: str, *, source: str, at: dt.datetime | None = None,
                   path: str = "status") -> Order:
     """Move the order along the pipeline; the same status again is a no-op (a repeated event)."""
+    hold_owner(Order, order.pk)  # before the order's own lock, as a merge that moves it takes them
     order = Order.objects.select_for_update().get(pk=order.pk)
     if status == order.status:
         return order
@@ -124,6 +127,7 @@ def record_return(order: Order, *, number: str, lines: list[dict[str, Any]] | No
     existing = Return.objects.filter(source=source, number=number).first()
     if existing is not None:
         return existing
+    hold_owner(Order, order.pk)  # before the order's own lock, as a merge that moves it takes them
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status == "cancelled":
         raise DomainValidationError.single(rules.at(path, "order_id"), "The order is cancelled; nothing to return.")
@@ -184,6 +188,7 @@ def record_abandoned_cart(customer: Customer, data: Any, *, source: str, occurre
     if not isinstance(data, dict) or not str(data.get("cart_id") or "").strip():
         raise DomainValidationError.single(rules.at(path, "cart_id"), "Required.")
     cart_id = str(data["cart_id"]).strip()[:64]
+    hold_customer(customer.pk)
     existing = AbandonedCart.objects.filter(source=source, cart_id=cart_id).first()
     if existing is not None:
         return existing
