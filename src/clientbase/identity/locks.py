@@ -29,7 +29,7 @@ when its one group is the whole transaction.
 Customer rows (PostgreSQL row locks, taken after any identity lock and before anything else):
 
 4. a merge or unmerge locks the rows of the customers it joins or parts (``FOR NO KEY UPDATE``, ascending
-   ids) before it reads or moves anything of theirs (``customers_locked``);
+   ids) before it reads or moves anything of theirs (``merging_lock``);
 5. a writer of a customer's own rows that is not an identity writer (points, orders, tasks, messages,
    consents, profile edits) holds that customer's row first (``hold_customer``: ``FOR NO KEY UPDATE`` too,
    not ``FOR SHARE``: a transaction that holds the row shared and later updates it, as an ingest batch
@@ -148,14 +148,11 @@ def lock_identifiers(identifiers: Collection[tuple[str, str]], *, shared: bool) 
     return IdentityLock(shared=True, locked=frozenset(pairs), owners=owners)
 
 
-def customers_locked(customer_ids: Collection[int]) -> list[tuple[str, list[int]]]:
-    """The statement (none on SQLite) with which a merge or unmerge locks its customers' rows, first of
-    all it sends (rule 4 above): a writer holding one of them (``hold_customer``) finishes first."""
-    if not _postgres() or not customer_ids:
-        return []
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    return [(f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
-             [pg_array(sorted(set(customer_ids)))])]
+def merging_lock() -> str:
+    """The end of the statement with which a merge reads its customers' rows, first of all it sends
+    (rule 4 above): `` ORDER BY id FOR NO KEY UPDATE`` on PostgreSQL, where a writer holding one of them
+    (``hold_customer``) finishes first; `` ORDER BY id`` on SQLite."""
+    return " ORDER BY id FOR NO KEY UPDATE" if _postgres() else " ORDER BY id"
 
 
 def hold_customer(customer_id: int) -> None:

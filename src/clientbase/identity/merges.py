@@ -29,7 +29,7 @@ from clientbase.customers.history import history_row, insert_history
 from clientbase.customers.models import Customer
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
 from clientbase.identity.consents import stricter
-from clientbase.identity.locks import customers_locked, lock_identity
+from clientbase.identity.locks import lock_identity, merging_lock
 from clientbase.identity.models import Consent, Identifier, Merge
 from clientbase.identity.participants import PROBE_CHUNK, participants
 
@@ -281,22 +281,22 @@ def _before_moving(pairs: list[Pair], customer_ids: list[int] | None = None) -> 
     this process. The events' and identifiers' watermarks (what unmerge treats as arriving later), the
     merges' ids, the customers' tags and their consent state (read before the absorbed rows move: see
     ``_merge_consents``); with ``customer_ids``, those customers' rows too (``merge_many``'s first round),
-    locked before anything else is read (``locks.customers_locked``)."""
+    locked before anything else is read (``locks.merging_lock``)."""
     quote = connection.ops.quote_name
     involved = sorted({pk for s, a, _ in pairs for pk in (s, a)})
     match, params = fastinsert.ids_match("customer_id", involved)
     reserve, reserve_params, reserved = fastinsert.reserve_ids_statement(Merge, len(pairs))
     consents, consent_params, consent_rows = fastsql.fetch_statement(Consent, match, params)
-    with_customers = [fastsql.fetch_statement(Customer, *fastinsert.ids_match("id", customer_ids))] if customer_ids else []
-    locked = customers_locked(customer_ids or [])  # first: what a writer holding them wrote is read below
-    marks, merge_ids, tag_rows, consent_found, *customer_found = fastsql.rows_each([
-        *locked,
+    # The customers first, locked (``locks.merging_lock``): what a writer holding one wrote is read below.
+    with_customers = [fastsql.fetch_statement(Customer, *fastinsert.ids_match("id", customer_ids),
+                                              suffix=merging_lock())] if customer_ids else []
+    *customer_found, marks, merge_ids, tag_rows, consent_found = fastsql.rows_each([
+        *((sql, values) for sql, values, _ in with_customers),
         (f"SELECT (SELECT MAX(id) FROM {quote(Identifier._meta.db_table)}), "
          f"(SELECT MAX(id) FROM {quote(_model(EVENT)._meta.db_table)})", []),
         (reserve, reserve_params),
         (f"SELECT customer_id, tag_id FROM {quote(Customer.tags.through._meta.db_table)} WHERE {match}", params),
-        (consents, consent_params),
-        *((sql, values) for sql, values, _ in with_customers)])[len(locked):]
+        (consents, consent_params)])
     [(identifier_mark, event_mark)] = marks
     tags: dict[int, set[int]] = defaultdict(set)
     for customer_id, tag_id in tag_rows:

@@ -11,14 +11,13 @@ Rows the merge moved go back. Rows created after the merge are decided so (docs/
 from django.db import transaction
 
 from clientbase.access.actor import Actor
-from clientbase.core import fastsql
 from clientbase.core.clock import now
 from clientbase.core.errors import DomainValidationError
 from clientbase.core.text import search_key
 from clientbase.customers.history import change_row
 from clientbase.customers.models import Customer, ProfileChange, Tag
 from clientbase.customers.rules import BUILTIN_FIELDS, to_json
-from clientbase.identity.locks import customers_locked, lock_identity
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.merges import CONSENT, EVENT, IDENTIFIER, _model, notify_participants
 from clientbase.identity.models import Consent, Identifier, Merge, ReviewCase, ReviewStatus
 from clientbase.identity.participants import participants
@@ -99,8 +98,9 @@ def unmerge(merge: Merge, *, actor: Actor) -> Merge:
     The pair is then kept apart (a decided review case): undoing a merge says they are two people, so no
     later event merges them again, whatever it carries. A person can still merge them by hand."""
     lock_identity()
-    for statement in customers_locked([merge.survivor_id, merge.absorbed_id]):
-        fastsql.rows(*statement)  # a writer holding either finishes first (identity.locks, rule 4)
+    # Both rows locked first, as a merge locks them (identity.locks, rule 4): a writer holding either finishes first.
+    list(Customer.objects.filter(pk__in=[merge.survivor_id, merge.absorbed_id]).order_by("pk")
+         .select_for_update(no_key=True))
     merge.refresh_from_db()
     survivor = Customer.objects.get(pk=merge.survivor_id)
     absorbed = Customer.objects.get(pk=merge.absorbed_id)
