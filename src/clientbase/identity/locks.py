@@ -56,6 +56,7 @@ from clientbase.core import fastsql
 from clientbase.core.errors import MergedAway, NotFound
 from clientbase.core.fastinsert import pg_array
 from clientbase.customers.models import Customer
+from clientbase.customers.selectors import survivor_of
 from clientbase.identity.selectors import identifier_owners, owners_found, owners_statement
 
 IDENTITY_LOCK_KEY = 0x636C6964  # "clid"; the one-bigint advisory key space
@@ -169,8 +170,6 @@ def hold_customer(customer_id: int) -> None:
     if not found:
         raise NotFound(f"Customer #{customer_id}")
     if (merged_into := found[0][0]) is not None:
-        from clientbase.customers.selectors import survivor_of
-
         raise MergedAway(customer_id, survivor_of(Customer.objects.get(pk=merged_into)).pk)
 
 
