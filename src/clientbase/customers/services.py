@@ -19,7 +19,7 @@ from clientbase.customers.models import (
     ProfileChange,
     Tag,
 )
-from clientbase.identity.locks import hold_customer
+from clientbase.identity.locks import hold_customer, lock_identity
 
 # Keys of the input that are not plain profile fields.
 COMPOUND_KEYS = {"custom", "tags", "identifiers", "important_dates", "team_id", "owner_id"}
@@ -201,7 +201,10 @@ def add_contact_person(company: Customer, person: Customer, *, role: str, title:
         raise DomainValidationError.single("person_id", "A contact person must be a person profile.")
     role = rules.choice(("director", "deputy", "head_of_sales", "chief_accountant", "purchaser", "other"))(
         "role", role)
-    for pk in sorted({company.pk, person.pk}):  # ascending, as a merge of the two would lock them
+    # Two customers: under the exclusive identity lock first, so no ingest batch, which updates customers in
+    # its own order, holds one of them meanwhile (identity.locks: identity lock, then customer rows).
+    lock_identity()
+    for pk in sorted({company.pk, person.pk}):
         hold_customer(pk)
     link, created = ContactPerson.objects.get_or_create(company=company, person=person, role=role,
                                                         defaults={"title": title})

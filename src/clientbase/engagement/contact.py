@@ -10,12 +10,11 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from clientbase.core.errors import MergedAway
 from clientbase.customers.models import Customer
-from clientbase.customers.selectors import survivor_of
 from clientbase.engagement import rules, templating
 from clientbase.engagement.models import Message, MessageKind, MessageStatus
 from clientbase.identity.consents import current_consents, set_consent
+from clientbase.identity.locks import on_survivor
 from clientbase.identity.models import ConsentStatus
 
 UNSUBSCRIBE_SALT = "clientbase.engagement.unsubscribe"
@@ -94,13 +93,10 @@ def unsubscribe_url(customer_id: int, channel: str) -> str:
 def unsubscribe(token: str) -> tuple[int, str]:
     """Record the unsubscribe a signed link asks for; BadSignature for a forged or altered link."""
     customer_id, channel = check_token(token)
-    customer = survivor_of(Customer.objects.get(pk=customer_id))  # the person now lives on the survivor profile
-    while True:
-        try:
-            set_consent(customer, channel, ConsentStatus.UNSUBSCRIBED, source="unsubscribe link")
-            return customer.pk, channel
-        except MergedAway as exc:  # merged into another while the link was followed: unsubscribe there
-            customer = Customer.objects.get(pk=exc.survivor_id)
+    # On the profile the person lives on now (the survivor of any merges, even one finishing meanwhile).
+    consent = on_survivor(customer_id, lambda customer: set_consent(customer, channel, ConsentStatus.UNSUBSCRIBED,
+                                                                    source="unsubscribe link"))
+    return consent.customer_id, channel
 
 
 def favourite_product(customer_id: int) -> str:

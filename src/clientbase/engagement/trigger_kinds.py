@@ -44,7 +44,8 @@ def _coupons(trigger: Trigger, target: date) -> Callable[[list[int]], dict[int, 
         until = datetime.combine(target + timedelta(days=_days(trigger, "coupon_days", 14)), datetime.min.time())
         return {cid: {"coupon_code": create_coupon(
             kind="percent", value=_days(trigger, "coupon_percent", 10), program=program, customer_id=cid,
-            valid_until=until.astimezone(), issue_key=occasion_key(trigger, cid, f"birthday:{target.year}")).code}
+            valid_until=until.astimezone(), issue_key=occasion_key(trigger, cid, f"birthday:{target.year}"),
+            hold=False).code}  # one transaction for the group: see create_coupon
             for cid in customer_ids}
 
     return issue

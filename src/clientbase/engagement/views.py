@@ -21,6 +21,7 @@ from clientbase.customers.selectors import access_customer
 from clientbase.customers.views import to_survivor
 from clientbase.engagement import contact, retention, selectors, services, tracking
 from clientbase.engagement.triggers import business_today
+from clientbase.identity.locks import on_survivor
 from clientbase.web.access import staff_actor
 
 
@@ -44,13 +45,15 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     """The short "why did you leave?" survey a customer opens from a message (public, signed link)."""
     try:
-        customer = Customer.objects.get(pk=retention.survey_customer(token))
+        customer_id = Customer.objects.values_list("pk", flat=True).get(pk=retention.survey_customer(token))
     except (signing.BadSignature, Customer.DoesNotExist):
         return HttpResponseBadRequest(gettext("This survey link is not valid."))
     if request.method == "POST":
         try:
-            services.record_churn_reason(customer, reason=request.POST.get("reason", ""),
-                                         comment=request.POST.get("comment", ""), source="survey")
+            # Filed where the person lives now: an old link may name a customer merged since.
+            on_survivor(customer_id, lambda customer: services.record_churn_reason(
+                customer, reason=request.POST.get("reason", ""), comment=request.POST.get("comment", ""),
+                source="survey"))
         except DomainValidationError as exc:
             return render(request, "engagement/survey.html", {"choices": services.CHURN_REASONS.items(),
                                                                "error": str(exc)}, status=422)

@@ -47,7 +47,7 @@ taken, and ``hold_customer`` only checks.
 """
 
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -171,6 +171,19 @@ def hold_customer(customer_id: int) -> None:
         raise NotFound(f"Customer #{customer_id}")
     if (merged_into := found[0][0]) is not None:
         raise MergedAway(customer_id, survivor_of(Customer.objects.get(pk=merged_into)).pk)
+
+
+def on_survivor[T](customer_id: int, write: Callable[[Customer], T]) -> T:
+    """``write(customer)`` for the customer where the person lives now: ``customer_id`` itself, or the
+    survivor at the end of its chain of merges, and again at the new survivor if a merge of that one
+    finishes first (``write`` holds its customer, and ``MergedAway`` names where to go). For links a
+    customer follows long after they were made (an unsubscribe, a survey)."""
+    customer = survivor_of(Customer.objects.get(pk=customer_id))
+    while True:
+        try:
+            return write(customer)
+        except MergedAway as exc:
+            customer = Customer.objects.get(pk=exc.survivor_id)
 
 
 def hold_owner(model: type[models.Model], pk: int) -> int:

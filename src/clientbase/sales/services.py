@@ -98,8 +98,11 @@ def find_order(source: str, number: Any, *, path: str = "data.order_id") -> Orde
 @transaction.atomic
 def change_status(order: Order, status: str, *, source: str, at: dt.datetime | None = None,
                   path: str = "status") -> Order:
-    """Move the order along the pipeline; the same status again is a no-op (a repeated event)."""
-    hold_owner(Order, order.pk)  # before the order's own lock, as a merge that moves it takes them
+    """Move the order along the pipeline; the same status again is a no-op (a repeated event).
+
+    No customer is held: the order's own lock orders this against a merge that moves it (which then
+    recounts both customers' figures), and it files no row under a customer. (A hold here, inside an
+    ingest that holds the event's customer, could meet a second event with the two customers swapped.)"""
     order = Order.objects.select_for_update().get(pk=order.pk)
     if status == order.status:
         return order

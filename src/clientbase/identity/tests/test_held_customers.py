@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.urls import reverse
 
 from clientbase.access.actor import SYSTEM
 from clientbase.core.errors import MergedAway
 from clientbase.customers import services as customer_services
 from clientbase.customers.models import ContactPerson, Customer, ImportantDate, ProfileChange
 from clientbase.customers.tests.builders import make_customer
-from clientbase.engagement import contact
+from clientbase.engagement import contact, retention
 from clientbase.engagement import services as engagement_services
 from clientbase.engagement.models import ChurnReason, Message, Task
 from clientbase.identity import consents
@@ -122,6 +123,14 @@ def test_an_unsubscribe_link_of_an_absorbed_customer_unsubscribes_the_survivor()
     assert consents.current_consents(survivor.pk)["email"] == "unsubscribed"
 
 
+def test_a_survey_link_of_an_absorbed_customer_files_the_answer_on_the_survivor(client: Any) -> None:
+    _, survivor, absorbed = _people()
+    response = client.post(reverse("engagement:survey", args=[retention.survey_token(absorbed.pk)]),
+                           {"reason": "price", "comment": "дорого"})
+    assert response.status_code == 200
+    assert list(ChurnReason.objects.values_list("customer_id", "reason")) == [(survivor.pk, "price")]
+
+
 def _one_after_the_other(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
     """``first`` in a transaction on another connection, paused after its work and before its commit;
     meanwhile ``second`` starts on a third and must wait for it. Both results (or exceptions) once
@@ -197,8 +206,8 @@ def test_an_unsubscribe_during_a_merge_ends_on_the_survivor() -> None:
 @POSTGRES_ONLY
 @pytest.mark.django_db(transaction=True)
 def test_an_order_status_change_during_a_merge_follows_the_order_to_the_survivor() -> None:
-    """Order-addressed writers hold the order's owner before the order (``hold_owner``): no deadlock with
-    the merge that moves the order, and the change is made once the order is the survivor's."""
+    """The order's own lock orders a status change after the merge that moved the order: no deadlock,
+    and the change is made once the order is the survivor's."""
     survivor, absorbed = make_customer(phone="+79165550041"), make_customer(phone="+79165550042")
     order = make_order(customer=absorbed, payment_status="unpaid")
     _, changed = _one_after_the_other(
