@@ -239,10 +239,11 @@ def activate_pending(program: Program, *, at: datetime | None = None) -> int:
     """Pending lots whose return window has passed become spendable; returns how many."""
     at = at or now()
     count = 0
-    due = Lot.objects.filter(program=program, active=False, activates_at__lte=at).values_list("pk", "customer_id")
-    for lot_id, customer_id in list(due):
+    due = Lot.objects.filter(program=program, active=False, activates_at__lte=at).values_list("pk", flat=True)
+    for lot_id in list(due):
         with transaction.atomic():
-            account = ledger.lock_account(program, customer_id)
+            # Its owner now: a merge since the list was read moved the lot to the survivor.
+            account = ledger.lock_account(program, hold_owner(Lot, lot_id))
             lot = Lot.objects.select_for_update().get(pk=lot_id)
             if lot.active:
                 continue

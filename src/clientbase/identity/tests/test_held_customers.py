@@ -229,3 +229,20 @@ def test_an_unmerge_waits_for_a_purchase_of_the_survivor() -> None:
     assert not isinstance(parted, Exception), parted
     assert _balance(program, survivor) == 10 and _balance(program, absorbed) == 0  # 10 % of 100.00
     assert audit().clean
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_pending_points_activated_during_a_merge_go_to_the_survivor() -> None:
+    """The activation job reads its due lots first; one whose customer is merged meanwhile is activated on
+    the survivor, where the merge moved the lot (``hold_owner``), not on a new account of the tombstone."""
+    program = make_program(lot_expiry_days=0, pending_days=14)
+    survivor, absorbed = make_member(program, phone="+79165550051"), make_member(program, phone="+79165550052")
+    loyalty_services.earn(program, absorbed.pk, basket(10_000), operation_id="pending", at=AT)
+    _, activated = _one_after_the_other(
+        lambda: merge_customers(survivor, absorbed, actor=SYSTEM),
+        lambda: loyalty_services.activate_pending(program, at=AT + dt.timedelta(days=15)))
+    assert activated == 1
+    assert LedgerEntry.objects.get(kind="activation").customer_id == survivor.pk
+    assert _balance(program, survivor) == 10 and _balance(program, absorbed) == 0
+    assert audit().clean
