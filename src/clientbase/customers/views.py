@@ -34,6 +34,7 @@ from clientbase.customers.models import (
     Tag,
 )
 from clientbase.identity import services as identity_services
+from clientbase.identity.locks import hold_customer
 from clientbase.identity.models import IdentifierKind
 from clientbase.web.access import staff_actor
 from clientbase.web.cards import render_sections
@@ -214,6 +215,7 @@ def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
     """All changes of one edit in one transaction: any error anywhere and nothing is stored."""
     errors: list[FieldError] = []
     with transaction.atomic():
+        hold_customer(customer.pk)  # merged since the form opened: MergedAway, and the caller opens the survivor
         try:
             services.update_customer(customer, form.service_data(), actor=actor, source="web")
         except DomainValidationError as exc:
@@ -250,6 +252,8 @@ def edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         return render(request, "customers/form.html", _form_context(request, form, actor, **extra))
     try:
         _apply_edit(customer, form, actor)
+    except MergedAway as exc:
+        return to_survivor(request, exc)
     except DomainValidationError as exc:
         form.add_errors(exc.errors)
         return render(request, "customers/form.html", _form_context(request, form, actor, **extra), status=422)

@@ -8,6 +8,8 @@ from django.test import Client
 
 from clientbase.access.actor import SYSTEM
 from clientbase.access.tests.builders import make_user
+from clientbase.customers import views as customer_views
+from clientbase.customers.models import Customer
 from clientbase.customers.tests.builders import make_customer
 from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import Merge, ReviewCase
@@ -139,6 +141,20 @@ def test_merge_by_hand_from_the_card_shows_both_then_merges() -> None:
     assert Merge.objects.count() == 1
     assert client_for("manager").post(f"/identity/customers/{anna.pk}/merge/",
                                       {"absorbed_id": dup.pk}).status_code == 403
+
+
+def test_an_edit_whose_customer_is_merged_after_the_check_opens_the_survivor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merge commits between the page's tombstone check and its write (the check is given the copy read
+    before): the write's hold refuses the whole edit, and the survivor's card opens with the note."""
+    survivor, absorbed = make_customer(phone="+79161234567"), make_customer(phone="+79031112233")
+    before = Customer.objects.get(pk=absorbed.pk)
+    merge_customers(survivor, absorbed, actor=SYSTEM)
+    monkeypatch.setattr(customer_views, "_customer", lambda actor, customer_id, write=False: before)
+    response = client_for("admin").post(f"/customers/{absorbed.pk}/edit/", {
+        "kind": "person", "first_name": "Иван", "last_name": "Петров", "city": "Тверь"})
+    assert response.status_code == 302 and response["Location"] == f"/customers/{survivor.pk}/"
+    absorbed.refresh_from_db()
+    assert (absorbed.city, absorbed.merged_into_id) == ("", survivor.pk)
 
 
 def test_a_merged_profiles_banner_names_the_end_of_the_chain() -> None:
