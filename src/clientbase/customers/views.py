@@ -34,7 +34,6 @@ from clientbase.customers.models import (
     Tag,
 )
 from clientbase.identity import services as identity_services
-from clientbase.identity.locks import hold_customer
 from clientbase.identity.models import IdentifierKind
 from clientbase.web.access import staff_actor
 from clientbase.web.cards import render_sections
@@ -215,9 +214,12 @@ def _apply_edit(customer: Customer, form: ProfileForm, actor: Actor) -> None:
     """All changes of one edit in one transaction: any error anywhere and nothing is stored."""
     errors: list[FieldError] = []
     with transaction.atomic():
-        hold_customer(customer.pk)  # merged since the form opened: MergedAway, and the caller opens the survivor
         try:
+            # Holds the customer for the rest of the edit, or refuses a tombstone (merged since the form
+            # opened): the whole edit is refused then, and the caller opens the survivor's card.
             services.update_customer(customer, form.service_data(), actor=actor, source="web")
+        except MergedAway:
+            raise
         except DomainValidationError as exc:
             errors.extend(exc.errors)
         for identifier in customer.identifiers.filter(pk__in=form.remove_ids):

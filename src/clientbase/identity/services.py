@@ -26,6 +26,7 @@ def normalize(kind: str, raw: str, *, field: str | None = None) -> str:
     return rules.normalize(kind, raw, region=settings.CLIENTBASE_DEFAULT_REGION, field=field)
 
 
+@transaction.atomic
 def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, verified: bool = False,
                    label: str = "", source: str = "", field: str | None = None) -> Identifier:
     """Attach an identifier to ``customer``.
@@ -36,14 +37,7 @@ def add_identifier(customer: Customer, kind: str, raw: str, *, actor: Actor, ver
     """
     field = field or kind
     value = normalize(kind, raw, field=field)
-    with transaction.atomic():
-        hold_customer(customer.pk)  # not on a tombstone: later events would follow it there
-        return _add_identifier(customer, kind, value, raw, actor=actor, verified=verified, label=label,
-                               source=source, field=field)
-
-
-def _add_identifier(customer: Customer, kind: str, value: str, raw: str, *, actor: Actor, verified: bool,
-                    label: str, source: str, field: str) -> Identifier:
+    hold_customer(customer.pk)  # not on a tombstone: later events would follow it there
     existing = Identifier.objects.filter(kind=kind, value=value).first()
     if existing is not None:
         if existing.customer_id != customer.pk:
