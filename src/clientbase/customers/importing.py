@@ -32,6 +32,7 @@ from clientbase.customers import import_columns as columns
 from clientbase.customers.history import history_row, insert_history
 from clientbase.customers.models import Customer
 from clientbase.customers.rules import to_json
+from clientbase.identity.locks import lock_identity
 from clientbase.identity.models import Identifier
 from clientbase.identity.rules import normalize
 from clientbase.identity.selectors import identifier_owners
@@ -175,6 +176,10 @@ class Importer:
 
     # Writing one batch -----------------------------------------------------------------------
     def apply(self, batch: list[RowIn]) -> None:
+        # An identity writer (it adds identifiers and customers): the exclusive identity lock first, as an
+        # ingest batch takes it (docs/identity.md, Concurrency). No merge and no ingest runs until the
+        # batch commits, so the owners found stay the owners and no other writer adds these identifiers.
+        lock_identity()
         owner = identifier_owners({(k, v) for row in batch for k, v, _, _ in row.identifiers})
         teams: dict[int, int | None] = dict(Customer.objects.filter(pk__in=set(owner.values())).values_list("pk", "team_id"))
         new_fields: dict[int, dict[str, Any]] = {}  # negative refs for customers this batch creates
@@ -261,7 +266,10 @@ class Importer:
     def _update(self, updates: dict[int, dict[str, Any]]) -> set[int]:
         """Apply non-empty row values that differ from the stored ones; the ids of customers that changed."""
         rows, touched, changed, at = [], set(), [], now()
-        for customer in Customer.objects.filter(pk__in=updates).only("pk", "search_key", *PROFILE_FIELDS):
+        # Held (rule 5 of identity.locks): a profile edit saved meanwhile would otherwise be judged against,
+        # and its names' search key overwritten from, the values read here.
+        held = Customer.objects.filter(pk__in=updates).select_for_update(no_key=True).order_by("pk")
+        for customer in held.only("pk", "search_key", *PROFILE_FIELDS):
             diff = {k: v for k, v in updates[customer.pk].items() if getattr(customer, k) != v}
             for key, value in diff.items():
                 rows.append(self._history(customer.pk, key, getattr(customer, key), value, at))

@@ -3,8 +3,8 @@
 The rule (docs/identity.md, Concurrency). On PostgreSQL every identity writer takes transaction-level
 advisory locks, in this order, and never another identity lock afterwards:
 
-1. the identity lock ``IDENTITY_LOCK_KEY``: **exclusive** for bulk ingest groups, merges, unmerges and
-   retries (``lock_identity``); **shared** for a small ingest (``lock_identifiers``, at most
+1. the identity lock ``IDENTITY_LOCK_KEY``: **exclusive** for bulk ingest groups, merges, unmerges,
+   retries and customer import batches (``lock_identity``); **shared** for a small ingest (``lock_identifiers``, at most
    ``FINE_LIMIT`` identifiers in one group that is its own transaction: a single-event API request);
 2. a shared-mode writer then locks each normalised ``(kind, value)`` its events carry (a CRC-32 of it),
    in ascending order: two events that carry one identifier wait for each other, so at most one of them
@@ -35,7 +35,9 @@ Customer rows (PostgreSQL row locks, taken after any identity lock and before an
    not ``FOR SHARE``: a transaction that holds the row shared and later updates it, as an ingest batch
    whose purchase earned points may then write the customer's traits, would wait for a till that shares
    it while the till waits for the points account) and is refused with ``MergedAway`` if it is a
-   tombstone. Writers of one customer so go one at a time, as they did on its points account.
+   tombstone. Writers of one customer so go one at a time, as they did on its points account. A batch
+   that files rows under the customers its rows name by identifiers (an order import) holds them all
+   (``held_owners``).
 
    Either the writer commits first and the merge then moves what it wrote, or the merge commits first
    and the writer, granted its lock, reads the tombstone and writes nothing. Without this a purchase's
@@ -171,6 +173,33 @@ def hold_customer(customer_id: int) -> None:
         raise NotFound(f"Customer #{customer_id}")
     if (merged_into := found[0][0]) is not None:
         raise MergedAway(customer_id, survivor_of(Customer.objects.get(pk=merged_into)).pk)
+
+
+def held_owners(identifiers: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The customer holding each of these stored normalised identifiers, every one of them held (rule 5
+    above) for the rest of the transaction: for a batch that files rows under the customers its rows name
+    by identifiers (an order import). The holders are held in one statement (ascending ids) and looked up
+    again: a merge that committed before the hold was granted moved the identifiers to its survivor, which
+    is then held too. Once a lookup finds only held customers, none of them can be merged away or lose
+    these identifiers before the transaction ends. On SQLite (writers serialised) a plain lookup."""
+    pairs = set(identifiers)
+    owners = identifier_owners(pairs)
+    if not _postgres():
+        return owners
+    if not connection.in_atomic_block:
+        raise RuntimeError("held_owners holds customers for the rest of a transaction: call it inside one")
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    held: set[int] = set()
+    for _ in range(5):  # each round that finds a new holder was beaten by a merge that finished meanwhile
+        if wanted := set(owners.values()) - held:
+            fastsql.rows(f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+                         [pg_array(sorted(wanted))])
+            held |= wanted
+        again = identifier_owners(pairs)
+        if set(again.values()) <= held:
+            return again
+        owners = again
+    raise RuntimeError("the holders of a batch's identifiers kept changing")
 
 
 def on_survivor[T](customer_id: int, write: Callable[[Customer], T]) -> T:
