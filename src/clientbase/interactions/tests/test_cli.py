@@ -20,7 +20,7 @@ from clientbase.core.offload import OffloadFailed
 from clientbase.customers.models import Customer
 from clientbase.identity.models import Identifier
 from clientbase.interactions import ingest
-from clientbase.interactions.cli import JsonLines, ingest_file
+from clientbase.interactions.cli import JsonLines, _decoded, ingest_file
 from clientbase.interactions.ingest import ingest_batches, ingest_stream
 from clientbase.interactions.models import Event
 from clientbase.interactions.parsing import MAX_BATCH
@@ -138,6 +138,42 @@ def test_a_file_is_read_in_batches_with_line_numbers(tmp_path: Path) -> None:
         ([{"id": 1}, {"id": 2}], [1, 4], [(3, "Not JSON: Expecting value: line 1 column 1 (char 0)")]),
         ([{"id": 3}], [5], [])]
     assert sum(size for _, (_, _, size) in batches) == source.stat().st_size
+
+
+LINES = [
+    json.dumps(make_event(id="1", traits={"first_name": "Иван"}), ensure_ascii=False),
+    json.dumps(make_event(id="2", traits={"first_name": "Иван"})),  # the Cyrillic as \\u escapes
+    '{"id": 123456789012345678901234567890, "n": -99999999999999999999, "u": 18446744073709551615}',
+    '{"f": 0.1, "g": -0.0, "h": 1e-7, "i": 2.5E+10, "t": true, "x": null, "l": [1, [2, {}]]}',
+    '{"a": 1, "a": 2, "s": "tab\\t quote\\" slash\\/ \\u00e9 \\ud83d\\ude00"}\r\n',
+    '  {"padded": "yes"}  ',
+    '{"lone": "\\ud800"}',  # an unpaired surrogate: msgspec refuses, json.loads keeps it for the parse to reject
+    '{"n": NaN, "big": 1e400}',  # not JSON, but json.loads takes it: so does the file's reader, as before
+    '\ufeff{"bom": 1}',  # a byte order mark: json.loads skips it in bytes
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_a_line_decodes_to_what_json_loads_gives(line: str) -> None:
+    assert repr(_decoded(line.encode())) == repr(json.loads(line.encode()))  # bytes, as the file is read
+
+
+@pytest.mark.parametrize("line", ["{broken", '{"a": 1} x', "[1, 2", ""])
+def test_a_line_that_is_not_json_fails_as_json_loads_fails(line: str) -> None:
+    with pytest.raises(ValueError) as expected:
+        json.loads(line.encode())
+    with pytest.raises(ValueError) as got:
+        _decoded(line.encode())
+    assert str(got.value) == str(expected.value)
+
+
+def test_an_unpaired_surrogate_in_a_file_rejects_its_event_naming_the_field(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text(json.dumps(make_event(id="1", traits={"first_name": "\ud800"})) + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    totals = ingest_file(source, rejects_path=rejects, batch_size=2, progress=False)
+    assert (totals["created"], totals["rejected"]) == (0, 1)
+    assert json.loads(rejects.read_text())["errors"][0]["path"] == "traits.first_name"
 
 
 def test_a_stream_parses_its_batches_in_the_helper_thread(monkeypatch: pytest.MonkeyPatch) -> None:
