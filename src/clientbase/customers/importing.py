@@ -83,8 +83,8 @@ TEXT_LIMITS = {"notes": 10000, "address": 300, "full_name": 300, "phone_label": 
 
 class Importer:
     def __init__(self, *, actor: Actor, source: str, region: str, report: ProblemSink,
-                 result: ImportResult) -> None:
-        self.actor, self.source, self.region = actor, source, region
+                 result: ImportResult, hold: bool = True) -> None:
+        self.actor, self.source, self.region, self.hold = actor, source, region, hold
         self.report_sink, self.result = report, result
 
     def report(self, problem: Problem) -> None:
@@ -179,9 +179,16 @@ class Importer:
         # An identity writer (it adds identifiers and customers): the exclusive identity lock first, as an
         # ingest batch takes it (docs/identity.md, Concurrency). No merge and no ingest runs until the
         # batch commits, so the owners found stay the owners and no other writer adds these identifiers.
-        lock_identity()
+        # Then the customers found are held (rule 5 of identity.locks), their team read with the hold: a
+        # profile edit or a team change saved meanwhile would otherwise be judged against, and overwritten
+        # from, what was read here. A dry run, which stores nothing, takes neither.
+        if self.hold:
+            lock_identity()
         owner = identifier_owners({(k, v) for row in batch for k, v, _, _ in row.identifiers})
-        teams: dict[int, int | None] = dict(Customer.objects.filter(pk__in=set(owner.values())).values_list("pk", "team_id"))
+        found = Customer.objects.filter(pk__in=set(owner.values())).order_by("pk")
+        if self.hold:
+            found = found.select_for_update(no_key=True)
+        teams: dict[int, int | None] = dict(found.values_list("pk", "team_id"))
         new_fields: dict[int, dict[str, Any]] = {}  # negative refs for customers this batch creates
         updates: dict[int, dict[str, Any]] = {}
         new_ids: list[tuple[int, str, str, str, str]] = []
@@ -266,10 +273,7 @@ class Importer:
     def _update(self, updates: dict[int, dict[str, Any]]) -> set[int]:
         """Apply non-empty row values that differ from the stored ones; the ids of customers that changed."""
         rows, touched, changed, at = [], set(), [], now()
-        # Held (rule 5 of identity.locks): a profile edit saved meanwhile would otherwise be judged against,
-        # and its names' search key overwritten from, the values read here.
-        held = Customer.objects.filter(pk__in=updates).select_for_update(no_key=True).order_by("pk")
-        for customer in held.only("pk", "search_key", *PROFILE_FIELDS):
+        for customer in Customer.objects.filter(pk__in=updates).only("pk", "search_key", *PROFILE_FIELDS):
             diff = {k: v for k, v in updates[customer.pk].items() if getattr(customer, k) != v}
             for key, value in diff.items():
                 rows.append(self._history(customer.pk, key, getattr(customer, key), value, at))
@@ -330,7 +334,7 @@ def import_customers(path: Path, *, actor: Actor, mapping: dict[str, Any] | None
     mapping = mapping or {}
     result = ImportResult()
     importer = Importer(actor=actor, source=f"import:{path.name}"[:100], region=region, report=report,
-                        result=result)
+                        result=result, hold=not dry_run)
     plan = plan_sheets(path, mapping, "customers")
     if not plan:
         importer.report(Problem(path.name, 0, "", "", "No sheet of customers found; name the sheets in the "

@@ -70,7 +70,7 @@ class JsonLines:
                     continue
                 try:
                     event = _decoded(line)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:  # nested past the interpreter's limit: one bad line
                     bad.append((number, f"Not JSON: {exc}"))
                     continue
                 batch.append(event)

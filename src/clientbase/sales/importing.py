@@ -32,8 +32,9 @@ from clientbase.customers.importing import (
     plan_sheets,
     sheet_rows,
 )
-from clientbase.identity.locks import held_owners
+from clientbase.identity.locks import held_owners, share_identity
 from clientbase.identity.rules import normalize
+from clientbase.identity.selectors import identifier_owners
 from clientbase.sales import figures, rules, services
 from clientbase.sales.models import Order, OrderLine, OrderStatusChange
 
@@ -108,8 +109,9 @@ class NumbersMet:
 
 
 class OrderImporter:
-    def __init__(self, *, region: str, report: Callable[[Problem], None], result: ImportResult) -> None:
-        self.region, self.sink, self.result = region, report, result
+    def __init__(self, *, region: str, report: Callable[[Problem], None], result: ImportResult,
+                 hold: bool = True) -> None:
+        self.region, self.sink, self.result, self.hold = region, report, result, hold
         self.tz = timezone.get_default_timezone()
         self.seen = NumbersMet(now())  # a number met twice means the file's lines are not sorted by order
         self._parser_lists: dict[tuple[int, bool], tuple[dict[int, str], list[tuple[int, str, Parser]]]] = {}
@@ -244,8 +246,12 @@ class OrderImporter:
             f"SELECT number FROM {Order._meta.db_table} WHERE source = %s AND {{match}}", "number",
             [o.number for o in batch], [SOURCE])}
         # Held, not only looked up: a merge that ran between the lookup and the insert left the orders, and
-        # their figures, on its tombstone (docs/identity.md, "Nothing is filed under a tombstone").
-        owners = held_owners({i for o in batch for i in o.identifiers})
+        # their figures, on its tombstone (docs/identity.md, "Nothing is filed under a tombstone"). Only the
+        # customers of new orders; a dry run, which stores nothing, holds nobody.
+        if self.hold:
+            share_identity()
+        wanted = {i for o in batch if o.number not in known for i in o.identifiers}
+        owners = held_owners(wanted) if self.hold else identifier_owners(wanted)
         fresh: list[tuple[OrderRows, int]] = []
         for order in batch:
             customer_ids = {owners[i] for i in order.identifiers if i in owners}
@@ -290,7 +296,7 @@ def import_orders(path: Path, *, mapping: dict[str, Any] | None = None, mode: st
         raise DomainValidationError.single("mode", f"Must be one of {', '.join(MODES)}.")
     mapping = mapping or {}
     result = ImportResult()
-    importer = OrderImporter(region=region, report=report, result=result)
+    importer = OrderImporter(region=region, report=report, result=result, hold=not dry_run)
     plan = plan_sheets(path, mapping, "orders")
     whole = mode == "all-or-nothing" or dry_run
     with columns.cells_remembered(), bulk_writes(connection), transaction.atomic() if whole else contextlib.nullcontext():

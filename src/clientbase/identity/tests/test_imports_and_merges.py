@@ -8,12 +8,15 @@ imported meanwhile was written on the tombstone, and an import adding a phone an
 failed on the unique constraint.
 """
 
+import threading
 from pathlib import Path
 
 import pytest
 from django.db import transaction
 
 from clientbase.access.actor import SYSTEM
+from clientbase.core.text import search_key
+from clientbase.customers import services as customer_services
 from clientbase.customers.importing import import_customers
 from clientbase.customers.models import Customer
 from clientbase.customers.tests.builders import make_customer
@@ -22,6 +25,7 @@ from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import Identifier
 from clientbase.identity.tests.test_held_customers import POSTGRES_ONLY, _one_after_the_other
 from clientbase.interactions.ingest import ingest_events
+from clientbase.interactions.tests.test_concurrency import _in_thread
 from clientbase.sales import figures
 from clientbase.sales.importing import import_orders
 from clientbase.sales.models import CustomerFigures, Order
@@ -36,9 +40,9 @@ def _orders_file(tmp_path: Path, phone: str) -> Path:
     return path
 
 
-def _customers_file(tmp_path: Path, phone: str, city: str) -> Path:
+def _customers_file(tmp_path: Path, phone: str, city: str, first_name: str = "") -> Path:
     path = tmp_path / "customers.csv"
-    path.write_text(f"Телефон;Город\n{phone};{city}\n", "utf-8")
+    path.write_text(f"Телефон;Город;Имя\n{phone};{city};{first_name}\n", "utf-8")
     return path
 
 
@@ -114,3 +118,68 @@ def test_an_import_and_an_event_bringing_one_new_phone_make_one_customer(tmp_pat
     owner = Identifier.objects.get(kind="phone", value="+79165550077").customer
     assert (owner.pk, owner.city) == (ingested.results[0].customer_id, "Тверь")
     assert Customer.objects.count() == 1
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_import_waits_for_a_profile_edit_and_builds_on_it(tmp_path: Path) -> None:
+    """The import reads the customer once it holds it: the edit's last name is in the search key the
+    import writes with its first name (read before the edit committed, the key was built from the old one)."""
+    ivan = make_customer(phone="+79165550078", last_name="Петров", first_name="")
+    path = _customers_file(tmp_path, "+79165550078", "", first_name="Иван")
+    _, imported = _one_after_the_other(
+        lambda: customer_services.update_customer(ivan, {"last_name": "Сидоров"}, actor=SYSTEM),
+        lambda: import_customers(path, actor=SYSTEM, mode="valid-rows"))
+    assert not isinstance(imported, Exception), imported
+    ivan.refresh_from_db()
+    assert (ivan.last_name, ivan.first_name) == ("Сидоров", "Иван")
+    assert ivan.search_key == search_key("Сидоров", "Иван", "")
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["customers", "orders"])
+def test_a_dry_run_takes_no_identity_lock(tmp_path: Path, kind: str) -> None:
+    """A preview stores nothing, so it does not wait for the identity lock (here a merge of two other
+    customers holds it), nor make events and merges wait for it while it runs."""
+    survivor, absorbed = make_customer(phone="+79165550080"), make_customer(phone="+79165550081")
+    make_customer(phone="+79165550079")
+    path = (_customers_file(tmp_path, "+79165550079", "Тверь") if kind == "customers"
+            else _orders_file(tmp_path, "+79165550079"))
+    held, release = threading.Event(), threading.Event()
+
+    def merging() -> None:
+        with transaction.atomic():
+            merge_customers(survivor, absorbed, actor=SYSTEM)
+            held.set()
+            assert release.wait(30)
+
+    holder, _ = _in_thread(merging, name="merge")
+    try:
+        assert held.wait(30)
+        preview, previewed = _in_thread(
+            lambda: (import_customers(path, actor=SYSTEM, dry_run=True) if kind == "customers"
+                     else import_orders(path, dry_run=True)), name="preview")
+        preview.join(20)
+        assert not preview.is_alive()  # done while the merge still holds the identity lock
+    finally:
+        release.set()
+        holder.join(30)
+    assert not isinstance(previewed[0], Exception), previewed[0]
+    assert previewed[0].stored is False
+
+
+@POSTGRES_ONLY
+@pytest.mark.django_db(transaction=True)
+def test_an_order_import_batch_waits_for_a_bulk_ingest_batch(tmp_path: Path) -> None:
+    """A bulk ingest batch (exclusive identity lock) updates customers in its own order; an order import
+    batch holding thousands of customers in id order could deadlock with it, so it takes the identity lock
+    in shared mode first and runs before or after the batch, even when they share no customer."""
+    customer = make_customer(phone="+79165550082")
+    path = _orders_file(tmp_path, "+79165550082")
+    event = {"id": "e-2", "source": "site", "type": "visit", "channel": "web",
+             "occurred_at": "2026-11-01T10:00:00+03:00", "identifiers": {"phone": "+79165550083"}}
+    _, imported = _one_after_the_other(lambda: ingest_events([event], actor=SYSTEM),
+                                       lambda: import_orders(path, mode="valid-rows"))
+    assert not isinstance(imported, Exception), imported
+    assert Order.objects.get(number="M-1").customer_id == customer.pk

@@ -150,6 +150,7 @@ LINES = [
     '{"lone": "\\ud800"}',  # an unpaired surrogate: msgspec refuses, json.loads keeps it for the parse to reject
     '{"n": NaN, "big": 1e400}',  # not JSON, but json.loads takes it: so does the file's reader, as before
     '\ufeff{"bom": 1}',  # a byte order mark: json.loads skips it in bytes
+    '{"big": 1e400}',  # out of a float's range: msgspec refuses, json.loads gives inf
 ]
 
 
@@ -165,6 +166,14 @@ def test_a_line_that_is_not_json_fails_as_json_loads_fails(line: str) -> None:
     with pytest.raises(ValueError) as got:
         _decoded(line.encode())
     assert str(got.value) == str(expected.value)
+
+
+def test_a_line_nested_past_the_interpreters_limit_is_one_bad_line(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    source.write_text("[" * 100_000 + "\n" + json.dumps({"id": 1}) + "\n")
+    [(events, (lines, bad, _))] = list(JsonLines(source, 10))
+    assert (events, lines) == ([{"id": 1}], [2])
+    assert [(line, reason.startswith("Not JSON: maximum recursion depth")) for line, reason in bad] == [(1, True)]
 
 
 def test_an_unpaired_surrogate_in_a_file_rejects_its_event_naming_the_field(tmp_path: Path) -> None:
