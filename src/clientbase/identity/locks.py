@@ -6,7 +6,7 @@ advisory locks, in this order, and never another identity lock afterwards:
 1. the identity lock ``IDENTITY_LOCK_KEY``: **exclusive** for bulk ingest groups, merges, unmerges,
    retries and customer import batches (``lock_identity``); **shared** for a small ingest (``lock_identifiers``, at most
    ``FINE_LIMIT`` identifiers in one group that is its own transaction: a single-event API request) and for
-   an order import batch, which adds no identifiers but holds many customers (``share_identity``);
+   an order import batch, which adds no identifiers but holds many customers (``held_owners``);
 2. a shared-mode writer then locks each normalised ``(kind, value)`` its events carry (a CRC-32 of it),
    in ascending order: two events that carry one identifier wait for each other, so at most one of them
    creates its identifier or customer;
@@ -98,15 +98,6 @@ def lock_identity() -> None:
         fastsql.rows("SELECT pg_advisory_xact_lock(%s)", [IDENTITY_LOCK_KEY])
 
 
-def share_identity() -> None:
-    """Take the identity lock in shared mode, for the rest of the transaction, for a writer that adds no
-    identifiers but holds many customers (an order import batch, ``held_owners``): no bulk ingest batch, merge
-    run under the exclusive lock or customer import batch, which update customers in their own order, runs
-    beside it. Single events (shared mode) still do; they lock at most two customers, in ascending order."""
-    if _postgres():
-        fastsql.rows("SELECT pg_advisory_xact_lock_shared(%s)", [IDENTITY_LOCK_KEY])
-
-
 @dataclass(frozen=True)
 class IdentityLock:
     """What a writer holds: the exclusive lock, or (``shared``) the keys of the identifiers ``locked``
@@ -188,18 +179,24 @@ def hold_customer(customer_id: int) -> None:
 def held_owners(identifiers: Collection[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The customer holding each of these stored normalised identifiers, every one of them held (rule 5
     above) for the rest of the transaction: for a batch that files rows under the customers its rows name
-    by identifiers (an order import), after ``share_identity``. The holders are held in one statement
+    by identifiers (an order import).
+
+    The identity lock is taken in shared mode first (rule 1): a bulk ingest batch, a merge under the
+    exclusive lock or a customer import batch updates customers in its own order and would deadlock with a
+    batch holding thousands of them, so those run before or after it; single events (shared mode, at most
+    two customers, in ascending order) still run beside it. The holders are then held in one statement
     (ascending ids) and looked up again: a single event's merge that committed before the hold was granted
     moved the identifiers to its survivor, which is then held too (in a statement of its own, so not in
     ascending order with the first: a merge waiting on it meanwhile could deadlock, and PostgreSQL would
     end one of the two). Once a lookup finds only held customers, none of them can be merged away or lose
     these identifiers before the transaction ends. On SQLite (writers serialised) a plain lookup."""
     pairs = set(identifiers)
-    owners = identifier_owners(pairs)
     if not _postgres():
-        return owners
+        return identifier_owners(pairs)
     if not connection.in_atomic_block:
         raise RuntimeError("held_owners holds customers for the rest of a transaction: call it inside one")
+    fastsql.rows("SELECT pg_advisory_xact_lock_shared(%s)", [IDENTITY_LOCK_KEY])
+    owners = identifier_owners(pairs)
     table = connection.ops.quote_name(Customer._meta.db_table)
     held: set[int] = set()
     for _ in range(5):  # each round that finds a new holder was beaten by a merge that finished meanwhile

@@ -32,7 +32,7 @@ from clientbase.customers.importing import (
     plan_sheets,
     sheet_rows,
 )
-from clientbase.identity.locks import held_owners, share_identity
+from clientbase.identity.locks import held_owners
 from clientbase.identity.rules import normalize
 from clientbase.identity.selectors import identifier_owners
 from clientbase.sales import figures, rules, services
@@ -248,8 +248,6 @@ class OrderImporter:
         # Held, not only looked up: a merge that ran between the lookup and the insert left the orders, and
         # their figures, on its tombstone (docs/identity.md, "Nothing is filed under a tombstone"). Only the
         # customers of new orders; a dry run, which stores nothing, holds nobody.
-        if self.hold:
-            share_identity()
         wanted = {i for o in batch if o.number not in known for i in o.identifiers}
         owners = held_owners(wanted) if self.hold else identifier_owners(wanted)
         fresh: list[tuple[OrderRows, int]] = []
