@@ -131,10 +131,11 @@ def test_a_survey_link_of_an_absorbed_customer_files_the_answer_on_the_survivor(
     assert list(ChurnReason.objects.values_list("customer_id", "reason")) == [(survivor.pk, "price")]
 
 
-def _one_after_the_other(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any]:
+def _one_after_the_other(first: Callable[[], Any], second: Callable[[], Any], *,
+                         waits: bool = True) -> tuple[Any, Any]:
     """``first`` in a transaction on another connection, paused after its work and before its commit;
-    meanwhile ``second`` starts on a third and must wait for it. Both results (or exceptions) once
-    ``first`` is released."""
+    meanwhile ``second`` starts on a third and must wait for it (``waits=False``: must finish without
+    waiting). Both results (or exceptions) once ``first`` is released."""
     done, release = threading.Event(), threading.Event()
 
     def paused() -> Any:
@@ -147,9 +148,11 @@ def _one_after_the_other(first: Callable[[], Any], second: Callable[[], Any]) ->
     holder, held = _in_thread(paused, name="first")
     assert done.wait(30)
     waiter, waited = _in_thread(second, name="second")
-    waiter.join(0.5)
-    assert waiter.is_alive()  # waiting for the first one's locks
-    release.set()
+    try:
+        waiter.join(0.5 if waits else 20)
+        assert waiter.is_alive() == waits  # waiting for the first one's locks, or done without them
+    finally:
+        release.set()
     holder.join(30)
     waiter.join(30)
     return held[0], waited[0]

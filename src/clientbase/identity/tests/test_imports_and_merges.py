@@ -8,7 +8,6 @@ imported meanwhile was written on the tombstone, and an import adding a phone an
 failed on the unique constraint.
 """
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from clientbase.identity.merges import merge_customers
 from clientbase.identity.models import Identifier
 from clientbase.identity.tests.test_held_customers import POSTGRES_ONLY, _one_after_the_other
 from clientbase.interactions.ingest import ingest_events
-from clientbase.interactions.tests.test_concurrency import _in_thread
 from clientbase.sales import figures
 from clientbase.sales.importing import import_orders
 from clientbase.sales.models import CustomerFigures, Order
@@ -146,27 +144,12 @@ def test_a_dry_run_takes_no_identity_lock(tmp_path: Path, kind: str) -> None:
     make_customer(phone="+79165550079")
     path = (_customers_file(tmp_path, "+79165550079", "Тверь") if kind == "customers"
             else _orders_file(tmp_path, "+79165550079"))
-    held, release = threading.Event(), threading.Event()
-
-    def merging() -> None:
-        with transaction.atomic():
-            merge_customers(survivor, absorbed, actor=SYSTEM)
-            held.set()
-            assert release.wait(30)
-
-    holder, _ = _in_thread(merging, name="merge")
-    try:
-        assert held.wait(30)
-        preview, previewed = _in_thread(
-            lambda: (import_customers(path, actor=SYSTEM, dry_run=True) if kind == "customers"
-                     else import_orders(path, dry_run=True)), name="preview")
-        preview.join(20)
-        assert not preview.is_alive()  # done while the merge still holds the identity lock
-    finally:
-        release.set()
-        holder.join(30)
-    assert not isinstance(previewed[0], Exception), previewed[0]
-    assert previewed[0].stored is False
+    _, previewed = _one_after_the_other(
+        lambda: merge_customers(survivor, absorbed, actor=SYSTEM),
+        lambda: (import_customers(path, actor=SYSTEM, dry_run=True) if kind == "customers"
+                 else import_orders(path, dry_run=True)), waits=False)
+    assert not isinstance(previewed, Exception), previewed
+    assert previewed.stored is False
 
 
 @POSTGRES_ONLY
